@@ -1,0 +1,78 @@
+"""Where settings come from, written down once.
+
+Order: keyword argument > environment variable > the named default here.
+The API key has no default: it comes from the caller or ``SALESFINITY_API_KEY``.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+from urllib.parse import urlsplit
+
+__all__ = [
+    "API_KEY_ENV",
+    "BASE_URL_ENV",
+    "DEFAULT_BASE_URL",
+    "JOURNAL_ENV",
+    "MAX_BATCH",
+    "resolve_api_key",
+    "resolve_base_url",
+]
+
+DEFAULT_BASE_URL = "https://client-api.salesfinity.co"
+API_KEY_ENV = "SALESFINITY_API_KEY"
+BASE_URL_ENV = "SALESFINITY_BASE_URL"
+JOURNAL_ENV = "SALESFINITY_JOURNAL"
+
+#: The batch status query takes at most this many ids (API.md section 3).
+MAX_BATCH = 200
+#: ``external_id`` is at most this long (API.md section 1).
+MAX_EXTERNAL_ID_CHARS = 256
+
+#: Per-request time-outs, in seconds: connecting should be quick, a read may be slow.
+DEFAULT_CONNECT_TIMEOUT = 10.0
+DEFAULT_READ_TIMEOUT = 30.0
+
+
+def resolve_api_key(api_key: str | None) -> str | None:
+    """The key from the argument, else from ``SALESFINITY_API_KEY``, else None."""
+    if api_key is not None:
+        if not isinstance(api_key, str):
+            raise TypeError(f"api_key must be a string, not {type(api_key).__name__}")
+        key = api_key.strip()
+        if not key:
+            raise ValueError("api_key is empty; pass your Salesfinity API key or leave it unset")
+        return key
+    from_env = os.environ.get(API_KEY_ENV, "").strip()
+    return from_env or None
+
+
+def resolve_base_url(base_url: str | None) -> str:
+    """The base URL from the argument, else ``SALESFINITY_BASE_URL``, else the real API.
+
+    Refuses plain ``http://`` except to a loopback host: the key travels in a
+    header and must not cross a network in clear text.
+    """
+    if base_url is not None and not isinstance(base_url, str):
+        raise TypeError(f"base_url must be a string, not {type(base_url).__name__}")
+    url = (base_url or os.environ.get(BASE_URL_ENV, "") or DEFAULT_BASE_URL).strip()
+    parts = urlsplit(url)
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        raise ValueError(f"base_url must be an http(s) URL with a host, got {url!r}")
+    if parts.scheme == "http" and not is_loopback_host(parts.hostname):
+        raise ValueError(
+            f"base_url {url!r} uses plain http:// to a host that is not loopback; "
+            "the API key would cross the network unencrypted. Use https://."
+        )
+    return url.rstrip("/")
+
+
+def is_loopback_host(host: str) -> bool:
+    """True for ``localhost`` and loopback addresses (127.0.0.0/8, ::1)."""
+    if host.lower() in {"localhost", "localhost.localdomain"}:
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
