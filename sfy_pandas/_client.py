@@ -370,7 +370,9 @@ class AsyncSalesfinity(BaseSalesfinity):
                     stats.waited_seconds += wait
                     await self._pause(verdict, sent_at, scaled)
                     continue
-            raise self._failure(response, error, attempt, time.monotonic() - start) from error
+            # from None: the message already names the httpx error, and the raw one
+            # (with its request and headers) stays out of tracebacks.
+            raise self._failure(response, error, attempt, time.monotonic() - start) from None
 
     def _count_failure(
         self, verdict: Verdict, endpoint: str, attempt: int, response: httpx.Response | None
