@@ -1,0 +1,207 @@
+"""The simulator as one ASGI app: the gate every request passes, then the API routes.
+
+The gate does, in order: count the request; maybe wait (a slow response); maybe
+fail with 500/502/503 or a dropped connection before anything else happens;
+apply the rate limit (a 429 uses up nothing else); check the API key (before
+any validation); and, for a create chosen to lose its answer, let the lookup be
+made but keep the 201 from the client.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import hmac
+import json
+import time
+from typing import TYPE_CHECKING, Any
+
+from ._callbacks import CallbackDispatcher
+from ._config import SimulatorConfig
+from ._extras import require
+from ._faults import FaultPlan, drop_connection, send_body, send_error
+from ._ledger import Ledger
+from ._outcomes import ExpectedOutcome, expected_outcome
+from ._ratelimit import TokenBucket, retry_after_header
+from ._store import LookupStore
+
+if TYPE_CHECKING:
+    from starlette.types import Message, Receive, Scope, Send
+
+__all__ = ["Simulator", "create_app", "make_config"]
+
+_RATE_LIMITED = b'{"error":"RATE_LIMITED","message":"Too many requests"}'
+_UNAUTHORIZED = b'{"error":"UNAUTHORIZED","message":"Missing or invalid API key"}'
+
+_CREATE_PATH = "/v1/api/enrichment/email"
+_LOOKUP_PREFIX = _CREATE_PATH + "/"
+_ROUTES = {
+    ("POST", _CREATE_PATH): "create",
+    ("POST", "/v1/api/enrichment/email/batch/query"): "batch_query",
+    ("GET", "/v1/api/enrichment/credits"): "credits",
+}
+
+
+class Simulator:
+    """The Salesfinity email-enrichment API, simulated: an ASGI app with books and knobs.
+
+    Serve it with :func:`serve_in_thread` (real HTTP on loopback) or mount it in
+    process with ``httpx.ASGITransport(app=simulator)``. In process, nothing runs
+    its lifespan, so ``await simulator.aclose()`` when done if callbacks were used.
+
+    ``Simulator(seed=7, fault_rate=0.1)`` takes knobs as keywords (see
+    :class:`SimulatorConfig`; ``profile="realistic"`` starts from that profile), or
+    ``Simulator(config)`` takes a ready config.
+    """
+
+    def __init__(self, config: SimulatorConfig | None = None, /, **knobs: Any) -> None:
+        require("starlette")
+        from ._routes import build_app
+
+        self.config = make_config(config, knobs)
+        self._store = LookupStore(self.config)
+        self._faults = FaultPlan(self.config)
+        rate = self.config.rate_limit
+        self._limiter = None if rate is None else TokenBucket(rate, self.config.burst)
+        self._callbacks = CallbackDispatcher(self.config, self._store)
+        self._api_key = None if self.config.api_key is None else self.config.api_key.encode()
+        self._app = build_app(self.config, self._store, self._callbacks)
+
+    def __repr__(self) -> str:
+        return f"Simulator({self.config!r})"
+
+    @property
+    def ledger(self) -> Ledger:
+        """A snapshot of what was created, charged and sent so far (thread-safe)."""
+        return self._store.ledger()
+
+    @property
+    def callbacks_pending(self) -> int:
+        """Callbacks scheduled and not yet delivered or abandoned."""
+        return self._callbacks.pending
+
+    def expected_outcome(self, linkedin_url: str, type: str) -> ExpectedOutcome:
+        """What this simulator answers for the profile and type: the ground truth.
+
+        Raises ``ValueError`` for a URL or type it would refuse with a 400.
+        """
+        return expected_outcome(linkedin_url, type, self.config)
+
+    async def aclose(self) -> None:
+        """Cancel callbacks not yet sent and close their HTTP client."""
+        await self._callbacks.aclose()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self._app(scope, receive, send)
+            return
+        store = self._store
+        method, path = scope["method"], scope["path"]
+        route = _ROUTES.get((method, path))
+        if route is None:
+            is_lookup = method == "GET" and path.startswith(_LOOKUP_PREFIX)
+            route = "get" if is_lookup and "/" not in path[len(_LOOKUP_PREFIX) :] else "other"
+        store.count_request(route)
+        send = _CountingSend(send, store)
+
+        lose = None
+        faults = self._faults
+        if faults.any:
+            if faults.slow():
+                store.count_fault("slow")
+                await asyncio.sleep(self.config.slow_seconds)
+            failure = faults.failure()
+            if failure is not None:
+                store.count_fault(failure)
+                if failure == "drop":
+                    await drop_connection(send)
+                else:
+                    await send_error(send, int(failure))
+                return
+            if route == "create":
+                lose = faults.lost_response()
+
+        if self._limiter is not None:
+            wait = self._limiter.take(time.monotonic())
+            if wait:
+                header = retry_after_header(self.config.retry_after, wait)
+                await send_body(send, 429, _RATE_LIMITED, extra=(header,) if header else ())
+                return
+
+        if not self._authorised(scope):
+            await send_body(send, 401, _UNAUTHORIZED)
+            return
+
+        if lose is not None:
+            send = _LosingSend(send, store, lose)
+        await self._app(scope, receive, send)
+
+    def _authorised(self, scope: Scope) -> bool:
+        for name, value in scope["headers"]:
+            if name == b"x-api-key":
+                if self._api_key is None:
+                    return bool(value.strip())
+                return hmac.compare_digest(value, self._api_key)
+        return False
+
+
+def create_app(config: SimulatorConfig | None = None, /, **knobs: Any) -> Simulator:
+    """Build the simulator's ASGI app (the same as ``Simulator(config, **knobs)``)."""
+    return Simulator(config, **knobs)
+
+
+def make_config(config: SimulatorConfig | None, knobs: dict[str, Any]) -> SimulatorConfig:
+    """A config from an optional base plus keyword knobs (``profile=`` picks the base)."""
+    if config is None:
+        return SimulatorConfig.from_profile(**knobs)
+    if "profile" in knobs:
+        raise TypeError("pass either a config or profile=, not both")
+    return dataclasses.replace(config, **knobs) if knobs else config
+
+
+class _CountingSend:
+    """Counts each status line sent, so the ledger knows every answer given."""
+
+    __slots__ = ("_send", "_store")
+
+    def __init__(self, send: Send, store: LookupStore) -> None:
+        self._send = send
+        self._store = store
+
+    async def __call__(self, message: Message) -> None:
+        if message["type"] == "http.response.start":
+            self._store.count_response(message["status"])
+        await self._send(message)
+
+
+class _LosingSend:
+    """Lets a create succeed but replaces its 201 with a 502 or a broken connection."""
+
+    __slots__ = ("_kind", "_lost", "_passthrough", "_send", "_start", "_store")
+
+    def __init__(self, send: Send, store: LookupStore, kind: str) -> None:
+        self._send = send
+        self._store = store
+        self._kind = kind
+        self._start: Message | None = None
+        self._passthrough = False
+        self._lost = False
+
+    async def __call__(self, message: Message) -> None:
+        if self._passthrough:
+            await self._send(message)
+        elif message["type"] == "http.response.start":
+            # Only a create that made a lookup can lose its answer; a 400 or 402 goes out.
+            self._passthrough = message["status"] != 201
+            if self._passthrough:
+                await self._send(message)
+            else:
+                self._start = message
+        elif message["type"] == "http.response.body" and not self._lost:
+            self._lost = True
+            body = message.get("body", b"")
+            self._store.count_lost(json.loads(body)["_id"])
+            if self._kind == "drop":
+                await drop_connection(self._send, 201, body)
+            else:
+                await send_error(self._send, 502)
