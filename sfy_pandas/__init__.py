@@ -7,6 +7,10 @@ from __future__ import annotations
 
 from importlib.metadata import PackageNotFoundError, version
 
+# Importing the accessor module registers df.salesfinity: that side effect is
+# why `import sfy_pandas` is all a notebook needs.
+from . import _accessor as _accessor
+from ._client import AsyncSalesfinity
 from ._errors import (
     APIConnectionError,
     APIStatusError,
@@ -21,6 +25,7 @@ from ._errors import (
     ServerError,
 )
 from ._models import EmailType, Lookup, Status
+from ._run import EnrichmentRun
 
 try:
     __version__ = version("sfy-pandas")
@@ -31,9 +36,11 @@ __all__ = [
     "APIConnectionError",
     "APIStatusError",
     "APITimeoutError",
+    "AsyncSalesfinity",
     "AuthenticationError",
     "BadRequestError",
     "EmailType",
+    "EnrichmentRun",
     "InsufficientCreditsError",
     "InvalidResponseError",
     "Lookup",

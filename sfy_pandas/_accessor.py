@@ -1,0 +1,423 @@
+"""``df.salesfinity``: the pandas face of the library.
+
+Importing this module registers the accessor (a side effect, done once by
+``import sfy_pandas``). The accessor keeps no state: pandas 3 builds a new one
+on every attribute access. It checks the arguments, maps rows to profiles, and
+hands the work to a run object.
+"""
+
+from __future__ import annotations
+
+import os
+import warnings
+from collections.abc import Callable, Coroutine, Hashable
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import numpy as np
+import pandas as pd
+
+from . import _frame, _runner
+from ._client import AsyncSalesfinity
+from ._config import API_KEY_ENV, resolve_api_key, resolve_base_url
+from ._engine import DEFAULT_CREATE_CONCURRENCY, Engine, EngineOptions, RunStats
+from ._journal import Journal, NullJournal, open_journal
+from ._models import EmailType, Status
+from ._progress import make_progress
+from ._run import EnrichmentRun, _EngineSlot, active_run
+
+__all__ = ["SalesfinityAccessor"]
+
+ProgressMode = Literal["auto", "widget", "text"] | None
+
+#: The value of ``base_url`` that starts the bundled simulator.
+SIMULATOR = "simulator"
+
+_NO_KEY = (
+    "No Salesfinity API key. Set it once with os.environ['{env}'] = '...' (or %env {env}=... "
+    "in a notebook), or pass api_key='...'. To try sfy_pandas without a key, use the "
+    "bundled simulator, which makes up fake emails: base_url='simulator'."
+)
+
+
+@dataclass(frozen=True)
+class _Target:
+    """Which API a run talks to, and how it is announced."""
+
+    base_url: str
+    api_key: str
+    note: str
+
+    def __repr__(self) -> str:  # the key stays out of every repr
+        return f"_Target(base_url={self.base_url!r}, note={self.note!r})"
+
+
+def _target(api_key: str | None, base_url: str | None) -> _Target:
+    if base_url == SIMULATOR:
+        from .simulator import start
+
+        server = start()
+        return _Target(server.base_url, server.api_key, "simulator")
+    key = resolve_api_key(api_key)
+    if key is None:
+        raise ValueError(_NO_KEY.format(env=API_KEY_ENV))
+    url = resolve_base_url(base_url)
+    return _Target(url, key, "")
+
+
+@pd.api.extensions.register_dataframe_accessor("salesfinity")
+class SalesfinityAccessor:
+    """Enrich the frame's leads with emails: ``df.salesfinity.enrich("linkedin_url")``."""
+
+    def __init__(self, frame: pd.DataFrame) -> None:
+        if not isinstance(frame, pd.DataFrame):
+            raise TypeError(f"df.salesfinity works on a DataFrame, not {type(frame).__name__}")
+        self._frame = frame
+
+    def enrich(
+        self,
+        column: Hashable,
+        *,
+        type: EmailType | str = EmailType.WORK,
+        external_id: Hashable | None = None,
+        progress: ProgressMode = "auto",
+        wait: bool = True,
+        max_credits: int | None = None,
+        dry_run: bool = False,
+        refresh: bool = False,
+        api_key: str | None = None,
+        base_url: str | None = None,
+        journal: str | os.PathLike[str] | None = None,
+        concurrency: int | None = None,
+        poll_interval: float = 1.0,
+        max_wait: float | None = None,
+        callback_url: str | None = None,
+        runner: _runner.RunnerName = "thread",
+    ) -> EnrichmentRun:
+        """Find an email for every row's LinkedIn profile; fills the frame in place.
+
+        Adds ``salesfinity_status``, ``salesfinity_email``, ``salesfinity_email_type``,
+        ``salesfinity_id`` and ``salesfinity_error``. Each profile is sent once,
+        however many rows or spellings it has; cells that are not a
+        ``linkedin.com/in/`` profile are marked ``invalid`` and never sent.
+
+        - ``type``: ``"work"`` or ``"personal"``. ``external_id``: a column whose
+          values are sent along and echoed back by the API.
+        - ``progress``: ``"auto"`` (a widget in Jupyter, a text line elsewhere),
+          ``"widget"``, ``"text"`` or ``None``.
+        - ``wait=False`` returns at once; ``run.wait()`` or ``df.salesfinity.status()``
+          brings the frame up to date.
+        - ``max_credits``: never start more lookups than could be charged.
+          ``dry_run``: count profiles and the maximum cost, send nothing.
+          ``refresh``: ask again for profiles the journal already has answers for.
+        - ``api_key`` / ``base_url``: else ``SALESFINITY_API_KEY`` /
+          ``SALESFINITY_BASE_URL``. ``base_url="simulator"`` uses the bundled
+          simulator (fake emails).
+        - ``journal``: the SQLite file that makes a rerun resume instead of
+          re-paying; else ``SALESFINITY_JOURNAL``, else the user cache dir; ``"off"``.
+
+        Returns the run; its repr is a short summary.
+        """
+        prepared = self._prepare_enrich(
+            column,
+            kind=type,
+            external_id=external_id,
+            progress=progress,
+            max_credits=max_credits,
+            concurrency=concurrency,
+            poll_interval=poll_interval,
+            max_wait=max_wait,
+        )
+        target = _target(api_key, base_url)
+        store = open_journal(journal, base_url=target.base_url)
+        options = EngineOptions(
+            max_credits=max_credits,
+            dry_run=bool(dry_run),
+            refresh=bool(refresh),
+            callback_url=callback_url,
+            create_concurrency=concurrency or DEFAULT_CREATE_CONCURRENCY,
+            poll_initial=poll_interval,
+            max_wait=max_wait,
+        )
+        return _launch(
+            self._frame,
+            prepared,
+            target,
+            store,
+            options,
+            progress=progress,
+            wait=wait,
+            runner=runner,
+        )
+
+    async def aenrich(
+        self,
+        column: Hashable,
+        *,
+        type: EmailType | str = EmailType.WORK,
+        external_id: Hashable | None = None,
+        progress: ProgressMode = "auto",
+        max_credits: int | None = None,
+        dry_run: bool = False,
+        refresh: bool = False,
+        api_key: str | None = None,
+        base_url: str | None = None,
+        journal: str | os.PathLike[str] | None = None,
+        concurrency: int | None = None,
+        poll_interval: float = 1.0,
+        max_wait: float | None = None,
+        callback_url: str | None = None,
+    ) -> EnrichmentRun:
+        """``enrich()`` for async code and top-level ``await``: runs on the caller's loop."""
+        prepared = self._prepare_enrich(
+            column,
+            kind=type,
+            external_id=external_id,
+            progress=progress,
+            max_credits=max_credits,
+            concurrency=concurrency,
+            poll_interval=poll_interval,
+            max_wait=max_wait,
+        )
+        target = _target(api_key, base_url)
+        store = open_journal(journal, base_url=target.base_url)
+        options = EngineOptions(
+            max_credits=max_credits,
+            dry_run=bool(dry_run),
+            refresh=bool(refresh),
+            callback_url=callback_url,
+            create_concurrency=concurrency or DEFAULT_CREATE_CONCURRENCY,
+            poll_initial=poll_interval,
+            max_wait=max_wait,
+        )
+        run = _new_run(self._frame, prepared, target, progress)
+        stats = await _engine_coroutine(run, prepared, target, store, options, direct=True)(
+            _EngineSlot()
+        )
+        run.finish(stats)
+        return run
+
+    def status(
+        self,
+        *,
+        progress: ProgressMode = "auto",
+        wait: bool = True,
+        api_key: str | None = None,
+        base_url: str | None = None,
+        poll_interval: float = 1.0,
+        max_wait: float | None = None,
+        runner: _runner.RunnerName = "thread",
+    ) -> EnrichmentRun:
+        """Refresh the rows still running, from the ids stored in the frame.
+
+        Works on a frame re-read from CSV in a new kernel. With ``wait=True`` it
+        polls until those rows are final (or ``max_wait`` seconds pass).
+        """
+        frame = self._frame
+        pending = active_run(frame)
+        if pending is not None:
+            return pending.wait() if wait else pending
+        _check_progress(progress)
+        _check_seconds("poll_interval", poll_interval, allow_none=False)
+        _check_seconds("max_wait", max_wait, allow_none=True)
+        for name in (_frame.STATUS, _frame.ID):
+            if name not in frame.columns:
+                raise ValueError(
+                    f"this frame has no {name!r} column: it was never enriched; "
+                    "call df.salesfinity.enrich(column) first"
+                )
+        _frame.check_columns(frame)
+        prepared = _status_rows(frame)
+        target = _target(api_key, base_url)
+        options = EngineOptions(poll_initial=poll_interval, max_wait=max_wait)
+        store = NullJournal(base_url=target.base_url)
+        return _launch(
+            frame, prepared, target, store, options, progress=progress, wait=wait, runner=runner
+        )
+
+    # -- checks --------------------------------------------------------------
+
+    def _prepare_enrich(
+        self,
+        column: Hashable,
+        *,
+        kind: EmailType | str,
+        external_id: Hashable | None,
+        progress: ProgressMode,
+        max_credits: int | None,
+        concurrency: int | None,
+        poll_interval: float,
+        max_wait: float | None,
+    ) -> _Prepared:
+        frame = self._frame
+        _check_column("column", frame, column)
+        if external_id is not None:
+            _check_column("external_id", frame, external_id)
+        kind = _check_type(kind)
+        _check_progress(progress)
+        _check_count("max_credits", max_credits, minimum=0)
+        _check_count("concurrency", concurrency, minimum=1)
+        _check_seconds("poll_interval", poll_interval, allow_none=False)
+        _check_seconds("max_wait", max_wait, allow_none=True)
+        _frame.check_columns(frame)
+        row_map = _frame.map_rows(frame, column, kind, external_id)
+        return _Prepared(row_map, resume={}, description="Salesfinity")
+
+
+@dataclass
+class _Prepared:
+    row_map: _frame.RowMap
+    resume: dict[str, tuple[str, str]]
+    description: str
+
+
+def _status_rows(frame: pd.DataFrame) -> _Prepared:
+    """The rows ``status()`` refreshes: running, with an id; keyed by id."""
+    statuses = frame[_frame.STATUS].to_numpy(dtype=object)
+    ids = frame[_frame.ID].to_numpy(dtype=object)
+    running = {Status.PENDING.value, Status.PROCESSING.value}
+    positions: dict[tuple[str, str], list[int]] = {}
+    for position, (status, cell) in enumerate(zip(statuses, ids, strict=True)):
+        lookup_id = _lookup_id(cell)
+        if status in running and lookup_id:
+            positions.setdefault((lookup_id, ""), []).append(position)
+    rows = {key: np.asarray(found, dtype=np.intp) for key, found in positions.items()}
+    row_map = _frame.RowMap(
+        total=sum(len(r) for r in rows.values()), rows=rows, jobs=[], invalid=[]
+    )
+    row_map.counts = {Status.PENDING: row_map.total}
+    return _Prepared(
+        row_map, resume={key[0]: key for key in rows}, description="Salesfinity status"
+    )
+
+
+def _lookup_id(cell: object) -> str | None:
+    """An id as stored in the frame; a CSV reader may have made an all-digit id a number."""
+    if isinstance(cell, str):
+        return cell.strip() or None
+    if isinstance(cell, (int, np.integer)) and not isinstance(cell, bool):
+        return f"{int(cell):024d}"  # ids are 24 characters: the zeros a number lost
+    return None
+
+
+def _new_run(
+    frame: pd.DataFrame, prepared: _Prepared, target: _Target, progress: ProgressMode
+) -> EnrichmentRun:
+    row_map = prepared.row_map
+    _frame.prepare_columns(frame)
+    if row_map.jobs or row_map.invalid:  # enrich(): every row is answered anew
+        _frame.clear_rows(frame, np.arange(row_map.total, dtype=np.intp))
+        _frame.write_invalid(frame, row_map.invalid)
+    view = make_progress(progress, description=prepared.description)
+    return EnrichmentRun(
+        frame,
+        row_map,
+        view,
+        note=target.note,
+        resume_hint=(
+            "Stopped. Every lookup already sent is kept; run the same enrich() again to send "
+            "the rest (nothing is paid twice), or df.salesfinity.status() to refresh running rows."
+        ),
+    )
+
+
+def _engine_coroutine(
+    run: EnrichmentRun,
+    prepared: _Prepared,
+    target: _Target,
+    store: Journal,
+    options: EngineOptions,
+    *,
+    direct: bool,
+) -> Callable[[_EngineSlot], Coroutine[Any, Any, RunStats]]:
+    """The coroutine that runs the engine, made on the loop that will run it."""
+    on_update = run.ingest if direct else run.enqueue
+
+    async def go(slot: _EngineSlot) -> RunStats:
+        try:
+            async with AsyncSalesfinity(target.api_key, base_url=target.base_url) as client:
+                engine = Engine(
+                    client,
+                    store,
+                    prepared.row_map.jobs,
+                    on_update,
+                    options,
+                    resume=prepared.resume,
+                    warn=_warn_here if direct else run.enqueue_warning,
+                )
+                slot.engine = engine
+                if slot.stop_requested:
+                    engine.stop()
+                return await engine.run()
+        finally:
+            store.close()
+
+    return go
+
+
+def _warn_here(message: str) -> None:
+    warnings.warn(message, UserWarning, stacklevel=2)
+
+
+def _launch(
+    frame: pd.DataFrame,
+    prepared: _Prepared,
+    target: _Target,
+    store: Journal,
+    options: EngineOptions,
+    *,
+    progress: ProgressMode,
+    wait: bool,
+    runner: _runner.RunnerName,
+) -> EnrichmentRun:
+    if runner not in ("thread", "nest-asyncio"):
+        store.close()
+        raise ValueError(f"runner must be 'thread' or 'nest-asyncio', not {runner!r}")
+    run = _new_run(frame, prepared, target, progress)
+    if runner == "nest-asyncio":
+        coroutine = _engine_coroutine(run, prepared, target, store, options, direct=True)
+        run.finish(_runner.run_nested(coroutine(_EngineSlot())))
+        return run
+    run.start(_engine_coroutine(run, prepared, target, store, options, direct=False))
+    return run.wait() if wait else run
+
+
+# -- argument checks, each naming the argument ----------------------------------
+
+
+def _check_column(name: str, frame: pd.DataFrame, column: Hashable) -> None:
+    try:
+        present = column in frame.columns
+    except TypeError:
+        present = False
+    if not present:
+        shown = ", ".join(repr(c) for c in list(frame.columns)[:20])
+        raise KeyError(f"{name}={column!r} is not a column of this frame; its columns: {shown}")
+
+
+def _check_type(kind: EmailType | str) -> str:
+    try:
+        return EmailType(kind).value
+    except ValueError:
+        raise ValueError(f"type must be 'work' or 'personal', not {kind!r}") from None
+
+
+def _check_progress(progress: object) -> None:
+    if progress not in ("auto", "widget", "text", None):
+        raise ValueError(f"progress must be 'auto', 'widget', 'text' or None, not {progress!r}")
+
+
+def _check_count(name: str, value: object, *, minimum: int) -> None:
+    if value is None:
+        return
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name} must be a whole number or None, not {type(value).__name__}")
+    if value < minimum:
+        raise ValueError(f"{name} must be at least {minimum}, not {value}")
+
+
+def _check_seconds(name: str, value: object, *, allow_none: bool) -> None:
+    if value is None and allow_none:
+        return
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+        raise ValueError(f"{name} must be a positive number of seconds, not {value!r}")

@@ -1,0 +1,279 @@
+"""An enrichment run as the analyst holds it: wait for it, stop it, read its summary.
+
+The engine runs on the background loop thread and hands batches of updates to a
+thread-safe queue; the thread that waits (the notebook's) drains the queue,
+writes each batch into the frame and redraws progress, so pandas and the widget
+are only ever touched from the caller's thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import contextlib
+import queue
+import signal
+import sys
+import threading
+import time
+import warnings
+import weakref
+from collections.abc import Callable, Coroutine, Iterator
+from dataclasses import dataclass
+from types import FrameType
+from typing import Any
+
+import pandas as pd
+
+from . import _frame, _runner
+from ._engine import Engine, RunStats, Update
+from ._models import Status
+from ._progress import Outcome, ProgressSnapshot, ProgressView, format_summary
+
+__all__ = ["EnrichmentRun"]
+
+#: How often the waiting thread wakes to apply updates and redraw.
+_DRAIN_INTERVAL = 0.1
+#: After a hard stop, how long the engine may take to write down what it holds.
+_SETTLE_SECONDS = 5.0
+
+
+@dataclass
+class _EngineSlot:
+    """Where the loop thread leaves the engine, so another thread can stop it."""
+
+    engine: Engine | None = None
+    stop_requested: bool = False
+
+    def stop(self) -> None:  # runs on the loop thread
+        self.stop_requested = True
+        if self.engine is not None:
+            self.engine.stop()
+
+
+class EnrichmentRun:
+    """One ``enrich()`` or ``status()`` call; its repr is a short summary.
+
+    With ``wait=False`` the call returns at once: :meth:`wait` (or the frame's
+    ``status()``) brings the frame up to date.
+    """
+
+    def __init__(
+        self,
+        frame: pd.DataFrame,
+        row_map: _frame.RowMap,
+        view: ProgressView,
+        *,
+        note: str = "",
+        resume_hint: str = "",
+    ) -> None:
+        self._frame_ref = weakref.ref(frame)
+        self._rows = row_map
+        self._view = view
+        self._note = note
+        self._resume_hint = resume_hint
+        # Batches of updates, or a warning for the analyst (shown from this thread,
+        # where the caller's warning filters apply).
+        self._queue: queue.SimpleQueue[list[Update] | str] = queue.SimpleQueue()
+        self._slot = _EngineSlot()
+        self._future: concurrent.futures.Future[RunStats] | None = None
+        self._started = time.monotonic()
+        self._finished_at: float | None = None
+        self._stats: RunStats | None = None
+        self._closed = False
+        self._resumed = 0
+        self._credits = 0
+
+    # -- starting ------------------------------------------------------------
+
+    def enqueue(self, updates: list[Update]) -> None:
+        """The engine's update callback: runs on the loop thread, only queues."""
+        self._queue.put(updates)
+
+    def enqueue_warning(self, message: str) -> None:
+        """The engine's warning callback: runs on the loop thread, only queues."""
+        self._queue.put(message)
+
+    def start(self, make_engine: Callable[[_EngineSlot], Coroutine[Any, Any, RunStats]]) -> None:
+        """Start the engine on the background loop."""
+        self._future = _runner.submit(make_engine(self._slot))
+        _ACTIVE[id(self._frame_ref())] = self
+
+    # -- waiting -------------------------------------------------------------
+
+    def wait(self) -> EnrichmentRun:
+        """Block until the run ends, keeping the frame and progress up to date.
+
+        An interrupt (Jupyter's stop button, Ctrl-C) stops the run: nothing more
+        is created, every id already received is kept, and the rows not sent are
+        marked ``not-sent``; then ``KeyboardInterrupt`` is raised again. A second
+        interrupt stops waiting for creates still in flight.
+        """
+        future = self._future
+        if future is None or self._closed:
+            return self
+        with _interrupt_flag() as interrupted:
+            asked_to_stop = False
+            try:
+                while not future.done():
+                    if interrupted.is_set() and not asked_to_stop:
+                        asked_to_stop = True
+                        _runner.call_soon(self._slot.stop)
+                    self._drain(timeout=_DRAIN_INTERVAL)
+            except KeyboardInterrupt:
+                # The second interrupt: abandon creates still in flight (the next
+                # run counts them in doubt) and end now.
+                future.cancel()
+                concurrent.futures.wait([future], timeout=_SETTLE_SECONDS)
+        self._finish(future, stopped=interrupted.is_set())
+        if interrupted.is_set():
+            raise KeyboardInterrupt
+        return self
+
+    def _drain(self, timeout: float) -> None:
+        batches: list[Update] = []
+        try:
+            item = self._queue.get(timeout=timeout) if timeout else self._queue.get_nowait()
+            while True:
+                if isinstance(item, str):
+                    warnings.warn(item, UserWarning, stacklevel=4)
+                else:
+                    batches.extend(item)
+                item = self._queue.get_nowait()
+        except queue.Empty:
+            pass
+        self.ingest(batches)
+
+    def ingest(self, updates: list[Update]) -> None:
+        """Write updates into the frame and redraw; only from the caller's thread."""
+        if updates:
+            frame = self._frame_ref()
+            self._credits += sum(
+                1
+                for u in updates
+                if u.status is Status.COMPLETED
+                and not u.cached
+                and self._rows.status_of.get(u.key) is not Status.COMPLETED
+            )
+            self._rows.apply(updates)
+            self._resumed += sum(len(self._rows.rows[u.key]) for u in updates if u.cached)
+            if frame is not None:
+                _frame.write_updates(frame, self._rows.rows, updates)
+        self._view.update(self.snapshot())
+
+    def _finish(
+        self, future: concurrent.futures.Future[RunStats], *, stopped: bool = False
+    ) -> None:
+        try:
+            stats = future.result()
+        except (concurrent.futures.CancelledError, asyncio.CancelledError):
+            stats, stopped = None, True
+        except BaseException as exc:
+            self._drain(timeout=0)
+            self._close(stopped=True)
+            raise exc from None
+        self._drain(timeout=0)
+        self.finish(stats, stopped=stopped)
+
+    def finish(self, stats: RunStats | None, *, stopped: bool = False) -> None:
+        """Record the engine's figures and close the progress view."""
+        self._stats = stats
+        self._close(stopped=stopped or bool(stats and stats.interrupted))
+
+    def _close(self, *, stopped: bool) -> None:
+        if self._closed:
+            return
+        self._closed = True
+        self._finished_at = time.monotonic()
+        _ACTIVE.pop(id(self._frame_ref()), None)
+        snapshot = self.snapshot()
+        self._view.close(snapshot, Outcome.of(snapshot, stopped=stopped))
+        if stopped and self._resume_hint:
+            print(self._resume_hint, file=sys.stderr)
+
+    # -- reading -------------------------------------------------------------
+
+    @property
+    def done(self) -> bool:
+        """True once the run has ended and the frame holds its last answers."""
+        return self._closed
+
+    @property
+    def stats(self) -> RunStats | None:
+        """The engine's figures (creates, reuses, in doubt, polls), once it ended."""
+        return self._stats
+
+    @property
+    def counts(self) -> dict[str, int]:
+        """Rows per status, as strings, without the empty ones."""
+        return {status.value: n for status, n in self._counts().items() if n}
+
+    @property
+    def credits_used(self) -> int:
+        """Credits this run spent: one per email found by a lookup it watched resolve.
+
+        Answers reused from the journal cost nothing and are not counted.
+        """
+        return self._credits
+
+    @property
+    def elapsed(self) -> float:
+        end = self._finished_at if self._finished_at is not None else time.monotonic()
+        return end - self._started
+
+    def snapshot(self) -> ProgressSnapshot:
+        return ProgressSnapshot(
+            total=self._rows.total,
+            counts=self._counts(),
+            credits_used=self.credits_used,
+            elapsed=self.elapsed,
+            note=self._note,
+            resumed=self._resumed,
+        )
+
+    def _counts(self) -> dict[Status, int]:
+        return {status: n for status, n in self._rows.counts.items() if n}
+
+    def __repr__(self) -> str:
+        state = "done" if self._closed else "running"
+        return f"<EnrichmentRun {state}: {format_summary(self.snapshot())}>"
+
+
+@contextlib.contextmanager
+def _interrupt_flag() -> Iterator[threading.Event]:
+    """Turn the first SIGINT into a flag while a run is being waited for.
+
+    A ``KeyboardInterrupt`` raised at an arbitrary line could land between
+    counting a batch and writing it into the frame; a flag lets the waiting loop
+    stop the run at a safe point. A second interrupt raises as usual. Outside
+    the main thread signals cannot be caught, and the flag simply stays unset.
+    """
+    flag = threading.Event()
+    if threading.current_thread() is not threading.main_thread():
+        yield flag
+        return
+    previous = signal.getsignal(signal.SIGINT)
+
+    def on_interrupt(signum: int, frame: FrameType | None) -> None:
+        if flag.is_set():
+            raise KeyboardInterrupt
+        flag.set()
+
+    signal.signal(signal.SIGINT, on_interrupt)
+    try:
+        yield flag
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+#: Runs still going (``wait=False``), by the id of their frame, so ``status()``
+#: on that frame can bring it up to date first. Held only until the run closes.
+_ACTIVE: dict[int, EnrichmentRun] = {}
+
+
+def active_run(frame: pd.DataFrame) -> EnrichmentRun | None:
+    """The unfinished run writing into ``frame``, if any."""
+    run = _ACTIVE.get(id(frame))
+    if run is not None and run._frame_ref() is not frame:
+        return None
+    return run

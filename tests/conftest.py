@@ -1,0 +1,76 @@
+"""Shared fixtures: a simulator over real HTTP, and the ground truth to check rows against."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pytest
+
+from sfy_pandas._linkedin import ProfileURL, parse_profile
+from sfy_pandas.simulator import ServerHandle, serve_in_thread
+
+#: Fast lookups, so a 1,000-row run takes seconds.
+FAST = {"pending_seconds": 0.1, "resolve_seconds": 0.5, "resolve_spread": 0.3}
+
+
+@pytest.fixture
+def serve() -> Iterator[Callable[..., ServerHandle]]:
+    """Start simulators with the given knobs; all are stopped after the test."""
+    started: list[ServerHandle] = []
+
+    def start(**knobs: Any) -> ServerHandle:
+        server = serve_in_thread(**{**FAST, **knobs})
+        started.append(server)
+        return server
+
+    yield start
+    for server in started:
+        server.stop()
+
+
+@pytest.fixture
+def journal_path(tmp_path: Path) -> str:
+    return str(tmp_path / "journal.sqlite3")
+
+
+def enrich_kwargs(server: ServerHandle, journal: str = "off", **extra: Any) -> dict[str, Any]:
+    """What every test passes to enrich(): the simulator, quick polling, no widget."""
+    return {
+        "base_url": server.base_url,
+        "api_key": server.api_key,
+        "journal": journal,
+        "progress": None,
+        "poll_interval": 0.2,
+        **extra,
+    }
+
+
+def assert_rows_match_ground_truth(
+    frame: pd.DataFrame, server: ServerHandle, column: str = "linkedin_url", kind: str = "work"
+) -> None:
+    """Every row has the status and email the simulator's ground truth gives its profile."""
+    wrong = []
+    for position, cell in enumerate(frame[column].to_numpy(dtype=object)):
+        status = frame["salesfinity_status"].iloc[position]
+        email = frame["salesfinity_email"].iloc[position]
+        parsed = parse_profile(cell)
+        if not isinstance(parsed, ProfileURL):
+            expected: tuple[object, object] = ("invalid", None)
+        else:
+            truth = server.simulator.expected_outcome(parsed.url, kind)
+            expected = (truth.status, truth.email)
+        got = (status, None if pd.isna(email) else email)
+        if got != expected:
+            wrong.append((position, cell, got, expected))
+    assert not wrong, f"{len(wrong)} rows differ from the ground truth, e.g. {wrong[:3]}"
+
+
+def assert_each_profile_created_once(frame: pd.DataFrame, server: ServerHandle) -> None:
+    ledger = server.ledger
+    assert ledger.duplicates() == {}
+    valid = frame.loc[frame["salesfinity_status"] != "invalid", "linkedin_url"]
+    profiles = {parse_profile(cell).url for cell in valid}  # type: ignore[union-attr]
+    assert ledger.lookups_created == len(profiles)
