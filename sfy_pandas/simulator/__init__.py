@@ -23,7 +23,7 @@ Importing this package needs no extra; building a simulator needs the
 from __future__ import annotations
 
 from ._app import Simulator, create_app
-from ._config import PROFILES, SimulatorConfig
+from ._config import SimulatorConfig
 from ._faults import DroppedConnection
 from ._ledger import Ledger
 from ._outcomes import ExpectedOutcome, expected_outcome
@@ -31,7 +31,6 @@ from ._profile_url import canonical_profile
 from ._server import ServerHandle, serve_in_thread, start
 
 __all__ = [
-    "PROFILES",
     "DroppedConnection",
     "ExpectedOutcome",
     "Ledger",
