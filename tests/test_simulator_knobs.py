@@ -227,10 +227,8 @@ def test_the_same_seed_gives_the_same_outcomes_over_the_wire(serve: Serve) -> No
         _, api = serve(seed=42, **QUICK)
         ids = [api.post(CREATE, json=body(n)).json()["_id"] for n in range(20)]
         time.sleep(0.2)
-        answers.append([
-            (lookup["status"], lookup["email"])
-            for lookup in (api.get(f"{CREATE}/{i}").json() for i in ids)
-        ])  # fmt: skip
+        lookups = [api.get(f"{CREATE}/{i}").json() for i in ids]
+        answers.append([(lookup["status"], lookup["email"]) for lookup in lookups])
     assert answers[0] == answers[1]
 
 
@@ -254,28 +252,43 @@ def test_the_default_mix_is_mostly_completed_with_many_not_found_and_a_few_failu
     assert 0.02 < share["timeout"] < 0.08
 
 
-def test_work_emails_look_like_firstname_lastname_at_a_company() -> None:
-    config = SimulatorConfig(completed_rate=1.0, not_found_rate=0.0, failed_rate=0.0)
-    emails = [
-        expected_outcome(f"https://www.linkedin.com/in/jane-doe-{tag}", "work", config).email
-        for tag in ("4a1b2c", "88213", "x9")
-    ]
-    locals_ = {email.split("@")[0] for email in emails if email}
-    assert locals_ <= {"jane.doe", "jdoe", "jane"}
-    assert "jane.doe" in locals_ or "jdoe" in locals_
-    assert all(email and "gmail" not in email for email in emails)
+# A long cap, so that no lookup's drawn time runs into it.
+ALWAYS_FOUND = SimulatorConfig(
+    completed_rate=1.0, not_found_rate=0.0, failed_rate=0.0, timeout_seconds=60.0
+)
+WEBMAIL = {"gmail.com", "outlook.com", "yahoo.com", "hotmail.com", "icloud.com", "proton.me"}
+
+
+def emails_of(handles: list[str], type: str) -> list[tuple[str, str]]:
+    """(local part, domain) of the email each handle completes with."""
+    found = []
+    for handle in handles:
+        email = expected_outcome(f"linkedin.com/in/{handle}", type, ALWAYS_FOUND).email
+        assert email is not None
+        local, domain = email.split("@")
+        found.append((local, domain))
+    return found
+
+
+def test_work_emails_are_mostly_firstname_dot_lastname_at_a_company_domain() -> None:
+    handles = [f"jane-doe-{n:x}a{n}" for n in range(100)]  # LinkedIn's numbered handles
+    emails = emails_of(handles, "work")
+    locals_ = [local for local, _ in emails]
+    assert set(locals_) <= {"jane.doe", "jdoe", "jane"}
+    assert locals_.count("jane.doe") > 60
+    assert not {domain for _, domain in emails} & WEBMAIL
+    assert len({domain for _, domain in emails}) > 20
 
 
 def test_personal_emails_are_at_webmail_domains() -> None:
-    config = SimulatorConfig(completed_rate=1.0, not_found_rate=0.0, failed_rate=0.0)
-    domains = {
-        str(expected_outcome(f"https://www.linkedin.com/in/ana-lima-{n}", "personal", config).email)
-        .split("@")[1]
-        for n in range(50)
-    }  # fmt: skip
-    webmail = {"gmail.com", "outlook.com", "yahoo.com", "hotmail.com", "icloud.com", "proton.me"}
-    assert "gmail.com" in domains
-    assert domains <= webmail
+    emails = emails_of([f"ana-lima-{n}" for n in range(100)], "personal")
+    assert {domain for _, domain in emails} <= WEBMAIL
+    assert all(local.startswith("ana.lima") for local, _ in emails)
+
+
+def test_a_handle_in_another_script_still_gets_an_ascii_address() -> None:
+    ((local, _),) = emails_of(["jos%C3%A9-garc%C3%ADa-1b2"], "work")
+    assert local in {"jose.garcia", "jgarcia", "jose"}
 
 
 def test_the_realistic_profile_has_a_median_near_45_seconds_and_a_tail_of_minutes() -> None:

@@ -65,7 +65,8 @@ class SimulatorConfig:
     #: Hard cap: a lookup still running this long after creation ends in ``timeout``.
     timeout_seconds: float = 3.0
 
-    #: Share of lookups that end ``completed`` (with an email; 1 credit).
+    #: Share of lookups that end ``completed`` (with an email; 1 credit). Any
+    #: lookup whose drawn resolve time passes the cap ends in ``timeout`` instead.
     completed_rate: float = 0.6
     #: Share that end ``not-found``.
     not_found_rate: float = 0.3
