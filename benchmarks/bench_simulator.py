@@ -7,7 +7,7 @@ the server (httpx tops out near 1,100 requests/s per process). A trivial ASGI
 app on the same uvicorn stack gives the ceiling in the same run.
 
     python benchmarks/bench_simulator.py            # 5 s per row
-    python benchmarks/bench_simulator.py --quick    # about 1 s per row
+    python benchmarks/bench_simulator.py --quick    # a few seconds in all
 
 Prints a markdown table.
 """
@@ -29,6 +29,7 @@ from typing import Any
 API_KEY = "bench-key"
 CONNECTIONS = 8
 LOOKUPS = 2_000
+QUICK_LOOKUPS = 400
 SERVER_CORE = 0
 LOAD_CORE = 1
 
@@ -128,7 +129,7 @@ async def load(
     """Send ``requests`` round-robin over CONNECTIONS connections for ``seconds``."""
     done = 0
     stop_at = 0.0
-    warm_until = time.perf_counter() + min(0.5, seconds / 4)
+    warm_until = time.perf_counter() + min(0.5, seconds / 5)
 
     async def worker(offset: int) -> None:
         nonlocal done
@@ -168,7 +169,7 @@ class Server:
     port: int
 
 
-async def simulator_rows(server: Server, seconds: float) -> list[Row]:
+async def simulator_rows(server: Server, seconds: float, lookups: int) -> list[Row]:
     creates = [
         request_bytes(
             "POST",
@@ -177,7 +178,7 @@ async def simulator_rows(server: Server, seconds: float) -> list[Row]:
                 {"linkedin_url": f"https://www.linkedin.com/in/bench-person-{n}", "type": "work"}
             ).encode(),
         )
-        for n in range(LOOKUPS)
+        for n in range(lookups)
     ]
     reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
     ids = []
@@ -196,7 +197,7 @@ async def simulator_rows(server: Server, seconds: float) -> list[Row]:
             "/v1/api/enrichment/email/batch/query",
             json.dumps({"tasks": [{"id": i} for i in ids[start : start + 200]]}).encode(),
         )
-        for start in range(0, LOOKUPS, 200)
+        for start in range(0, lookups, 200)
     ]
     return [
         await load(server, "GET one lookup", gets, 200, seconds),
@@ -205,12 +206,12 @@ async def simulator_rows(server: Server, seconds: float) -> list[Row]:
     ]
 
 
-async def hello_rows(server: Server, seconds: float) -> list[Row]:
+async def hello_rows(server: Server, seconds: float, lookups: int) -> list[Row]:
     hello = [request_bytes("GET", "/")]
     return [await load(server, "baseline: bare ASGI hello", hello, 200, seconds)]
 
 
-def run_against(app_name: str, seconds: float) -> list[Row]:
+def run_against(app_name: str, seconds: float, lookups: int) -> list[Row]:
     """Start a server subprocess for ``app_name``, load it, stop it."""
     server = subprocess.Popen(
         [sys.executable, __file__, "--serve", app_name],
@@ -221,7 +222,7 @@ def run_against(app_name: str, seconds: float) -> list[Row]:
         assert server.stdout is not None
         port = int(server.stdout.readline())
         rows = hello_rows if app_name == "hello" else simulator_rows
-        return _run(rows(Server(server.pid, port), seconds))
+        return _run(rows(Server(server.pid, port), seconds, lookups))
     finally:
         server.send_signal(signal.SIGINT)
         try:
@@ -246,16 +247,17 @@ def stack() -> str:
 
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="about 1 s per row")
+    parser.add_argument("--quick", action="store_true", help="0.5 s per row: a smoke run")
     parser.add_argument("--seconds", type=float, help="measuring time per row")
     parser.add_argument("--serve", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.serve:
         serve(args.serve)
         return
-    seconds = args.seconds or (1.0 if args.quick else 5.0)
+    seconds = args.seconds or (0.5 if args.quick else 5.0)
     pinned = _pin(LOAD_CORE)
-    rows = run_against("hello", seconds) + run_against("simulator", seconds)
+    lookups = QUICK_LOOKUPS if args.quick else LOOKUPS
+    rows = run_against("hello", seconds, lookups) + run_against("simulator", seconds, lookups)
     where = "server pinned to one core" if pinned else "server not pinned"
     print(f"Simulator over loopback: {stack()}; {where}; ")
     print(f"{CONNECTIONS} keep-alive connections; {seconds:g} s per row.\n")
