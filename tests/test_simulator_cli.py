@@ -135,3 +135,19 @@ def test_the_realistic_profile_with_rate_limit_zero_serves_without_a_limit(
     assert statuses == {200}
     code, _, _ = server.interrupt()
     assert code == 0
+
+
+def test_the_package_and_command_import_without_the_simulator_extra() -> None:
+    code = (
+        "import sys; sys.modules['starlette'] = sys.modules['uvicorn'] = None\n"
+        "from sfy_pandas.simulator import Simulator\n"
+        "from sfy_pandas.simulator._command import simulate\n"
+        "try:\n"
+        "    Simulator()\n"
+        "except ImportError as exc:\n"
+        "    print(exc)\n"
+    )
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert 'pip install "sfy-pandas[simulator]"' in result.stdout

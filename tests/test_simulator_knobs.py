@@ -19,6 +19,7 @@ from sfy_pandas.simulator import (
     SimulatorConfig,
     expected_outcome,
     serve_in_thread,
+    start,
 )
 
 CREATE = "/v1/api/enrichment/email"
@@ -381,3 +382,15 @@ def test_bad_knobs_are_refused_before_anything_starts() -> None:
         SimulatorConfig(retry_after="later")  # type: ignore[arg-type]
     with pytest.raises(ValueError, match="profile"):
         SimulatorConfig.from_profile("slow")
+
+
+def test_start_keeps_a_simulator_running_for_a_notebook() -> None:
+    handle = start(seed=1)
+    try:
+        assert handle.running
+        response = httpx.get(handle.base_url + CREDITS, headers={"x-api-key": handle.api_key})
+        assert response.json() == {"balance": handle.simulator.config.balance}
+        assert handle.base_url in repr(handle)
+    finally:
+        handle.stop()
+    assert not handle.running
