@@ -22,6 +22,7 @@ from ._extras import require
 from ._faults import FaultPlan, drop_connection, send_body, send_error
 from ._ledger import Ledger
 from ._outcomes import ExpectedOutcome, expected_outcome
+from ._paths import BATCH_PATH, CREATE_PATH, CREDITS_PATH, LOOKUP_PREFIX
 from ._ratelimit import TokenBucket, retry_after_header
 from ._store import LookupStore
 
@@ -33,12 +34,10 @@ __all__ = ["Simulator", "create_app", "make_config"]
 _RATE_LIMITED = b'{"error":"RATE_LIMITED","message":"Too many requests"}'
 _UNAUTHORIZED = b'{"error":"UNAUTHORIZED","message":"Missing or invalid API key"}'
 
-_CREATE_PATH = "/v1/api/enrichment/email"
-_LOOKUP_PREFIX = _CREATE_PATH + "/"
 _ROUTES = {
-    ("POST", _CREATE_PATH): "create",
-    ("POST", "/v1/api/enrichment/email/batch/query"): "batch_query",
-    ("GET", "/v1/api/enrichment/credits"): "credits",
+    ("POST", CREATE_PATH): "create",
+    ("POST", BATCH_PATH): "batch_query",
+    ("GET", CREDITS_PATH): "credits",
 }
 
 
@@ -99,8 +98,8 @@ class Simulator:
         method, path = scope["method"], scope["path"]
         route = _ROUTES.get((method, path))
         if route is None:
-            is_lookup = method == "GET" and path.startswith(_LOOKUP_PREFIX)
-            route = "get" if is_lookup and "/" not in path[len(_LOOKUP_PREFIX) :] else "other"
+            lookup_id = path[len(LOOKUP_PREFIX) :] if path.startswith(LOOKUP_PREFIX) else ""
+            route = "get" if method == "GET" and lookup_id and "/" not in lookup_id else "other"
         store.count_request(route)
         send = _CountingSend(send, store)
 

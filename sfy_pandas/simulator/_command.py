@@ -206,7 +206,7 @@ def simulate(
             f"the simulator needs its optional dependencies: {INSTALL_HINT}"
         ) from None
     from ._app import Simulator
-    from ._server import ANY_KEY_HINT, bind_socket, make_server
+    from ._server import ANY_KEY_HINT, base_url_of, bind_socket, make_server
 
     # Options left out keep the profile's value; only the ones given override it.
     rate_limit = knobs.pop("rate_limit")
@@ -223,13 +223,11 @@ def simulate(
     except OSError as exc:
         raise click.ClickException(f"cannot listen on {host}:{port}: {exc.strerror}") from None
 
-    bound_host, bound_port = sock.getsockname()[:2]
-    shown = f"[{bound_host}]" if ":" in bound_host else bound_host
     key_note = "" if config.api_key else "   # any non-empty key is accepted"
     click.echo(
         f"Salesfinity API simulator (profile {profile}, seed {config.seed}); Ctrl+C stops it."
     )
-    click.echo(f"  export SALESFINITY_BASE_URL=http://{shown}:{bound_port}")
+    click.echo(f"  export SALESFINITY_BASE_URL={base_url_of(sock)}")
     click.echo(f"  export SALESFINITY_API_KEY={config.api_key or ANY_KEY_HINT}{key_note}")
     server = make_server(simulator, access_log=access_log)
     try:

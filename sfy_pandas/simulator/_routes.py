@@ -22,15 +22,11 @@ from starlette.routing import Route
 
 from ._callbacks import CallbackDispatcher
 from ._config import SimulatorConfig
+from ._paths import BATCH_PATH, CREATE_PATH, CREDITS_PATH, LOOKUP_PREFIX
 from ._store import LookupStore
 from ._validation import InvalidRequestError, parse_batch, parse_create
 
-__all__ = ["BATCH_PATH", "CREATE_PATH", "CREDITS_PATH", "LOOKUP_PREFIX", "build_app"]
-
-CREATE_PATH = "/v1/api/enrichment/email"
-LOOKUP_PREFIX = CREATE_PATH + "/"
-BATCH_PATH = "/v1/api/enrichment/email/batch/query"
-CREDITS_PATH = "/v1/api/enrichment/credits"
+__all__ = ["build_app"]
 
 _JSON = "application/json"
 _NOT_FOUND_MESSAGE = "No enrichment request found for the given id"

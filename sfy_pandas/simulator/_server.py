@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 __all__ = [
     "ANY_KEY_HINT",
     "ServerHandle",
+    "base_url_of",
     "bind_socket",
     "make_server",
     "serve_in_thread",
@@ -57,11 +58,9 @@ class ServerHandle:
         self._server = server
         self._thread = thread
         self._sock = sock
-        host, port = sock.getsockname()[:2]
-        self.host: str = host
-        self.port: int = port
-        shown = f"[{host}]" if ":" in host else host
-        self.base_url = f"http://{shown}:{port}"
+        self.host: str = sock.getsockname()[0]
+        self.port: int = sock.getsockname()[1]
+        self.base_url = base_url_of(sock)
         self.api_key = simulator.config.api_key or ANY_KEY_HINT
 
     def __repr__(self) -> str:
@@ -177,6 +176,12 @@ def bind_socket(host: str, port: int) -> socket.socket:
         sock.close()
         raise
     return sock
+
+
+def base_url_of(sock: socket.socket) -> str:
+    """The ``http://host:port`` a bound socket serves on (IPv6 hosts in brackets)."""
+    host, port = sock.getsockname()[:2]
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
 def make_server(simulator: Simulator, *, access_log: bool = False) -> uvicorn.Server:
