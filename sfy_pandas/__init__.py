@@ -3,9 +3,7 @@
 ``import sfy_pandas`` registers the ``df.salesfinity`` accessor.
 """
 
-from __future__ import annotations
-
-from importlib.metadata import PackageNotFoundError, version
+import importlib.metadata as _metadata
 
 # Importing the accessor module registers df.salesfinity: that side effect is
 # why `import sfy_pandas` is all a notebook needs.
@@ -28,8 +26,8 @@ from ._models import EmailType, Lookup, Status
 from ._run import EnrichmentRun
 
 try:
-    __version__ = version("sfy-pandas")
-except PackageNotFoundError:  # running from a source tree that was never installed
+    __version__ = _metadata.version("sfy-pandas")
+except _metadata.PackageNotFoundError:  # running from a source tree that was never installed
     __version__ = "0.0.0"
 
 __all__ = [

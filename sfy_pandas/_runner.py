@@ -59,13 +59,15 @@ def call_soon(callback: Any, *args: Any) -> None:
 
 
 def run_nested(coro: Coroutine[Any, Any, T]) -> T:
-    """The opt-in ``nest-asyncio`` runner: patch the current loop and run on it."""
-    import nest_asyncio
+    """The opt-in ``nest-asyncio`` runner: patch the running loop and run on it.
 
+    With no loop running there is nothing to nest into, and ``asyncio.run`` does.
+    """
     try:
         loop = asyncio.get_running_loop()
     except RuntimeError:
-        loop = asyncio.new_event_loop()
-        asyncio.set_event_loop(loop)
+        return asyncio.run(coro)
+    import nest_asyncio
+
     nest_asyncio.apply(loop)
     return loop.run_until_complete(coro)

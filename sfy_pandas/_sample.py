@@ -16,25 +16,120 @@ import pandas as pd
 
 __all__ = ["messy_leads", "sample_leads_path"]
 
-_FIRST = (
-    "Jane John Maria Wei Aisha Lucas Sofia Mateo Emma Noah Olivia Liam Ava Ethan Mia Arjun "
-    "Chloe Yuki Omar Lena Diego Priya Hannah Kofi Elena Tomás Zoë Björn Amélie Chen Fatima "
-    "Sven Isabel Rafael Nora Malik Ines Kenji Leila Pablo"
-).split()
-_LAST = (
-    "Doe Smith Garcia Chen Khan Martin Rossi Silva Müller Johnson Brown Lee Patel Nguyen "
-    "Kowalski Dubois Haddad Tanaka Okafor Novak Larsen Costa Fischer Moreau Ivanova O'Brien "
-    "Andersson Schmidt Rahman Alvarez Hughes Becker Santos Kim Ali Jensen Romero Wright"
-).split()
-_COMPANIES = (
-    "Acme Corp|Globex|Initech|Umbrella Health|Stark Logistics|Wayne Analytics|Hooli|"
-    "Vandelay Imports|Soylent Foods|Tyrell Systems|Cyberdyne Labs|Aperture Science|"
-    "Massive Dynamic|Oscorp|Wonka Industries|Gringotts Finance|Monsters Inc|Pied Piper"
-).split("|")
-_TITLES = (
-    "VP Sales|Head of Growth|Marketing Director|CTO|Account Executive|RevOps Manager|"
-    "SDR Team Lead|Founder|Procurement Lead|Data Analyst"
-).split("|")
+_FIRST = [
+    "Jane",
+    "John",
+    "Maria",
+    "Wei",
+    "Aisha",
+    "Lucas",
+    "Sofia",
+    "Mateo",
+    "Emma",
+    "Noah",
+    "Olivia",
+    "Liam",
+    "Ava",
+    "Ethan",
+    "Mia",
+    "Arjun",
+    "Chloe",
+    "Yuki",
+    "Omar",
+    "Lena",
+    "Diego",
+    "Priya",
+    "Hannah",
+    "Kofi",
+    "Elena",
+    "Tomás",
+    "Zoë",
+    "Björn",
+    "Amélie",
+    "Chen",
+    "Fatima",
+    "Sven",
+    "Isabel",
+    "Rafael",
+    "Nora",
+    "Malik",
+    "Ines",
+    "Kenji",
+    "Leila",
+    "Pablo",
+]
+_LAST = [
+    "Doe",
+    "Smith",
+    "Garcia",
+    "Chen",
+    "Khan",
+    "Martin",
+    "Rossi",
+    "Silva",
+    "Müller",
+    "Johnson",
+    "Brown",
+    "Lee",
+    "Patel",
+    "Nguyen",
+    "Kowalski",
+    "Dubois",
+    "Haddad",
+    "Tanaka",
+    "Okafor",
+    "Novak",
+    "Larsen",
+    "Costa",
+    "Fischer",
+    "Moreau",
+    "Ivanova",
+    "O'Brien",
+    "Andersson",
+    "Schmidt",
+    "Rahman",
+    "Alvarez",
+    "Hughes",
+    "Becker",
+    "Santos",
+    "Kim",
+    "Ali",
+    "Jensen",
+    "Romero",
+    "Wright",
+]
+_COMPANIES = [
+    "Acme Corp",
+    "Globex",
+    "Initech",
+    "Umbrella Health",
+    "Stark Logistics",
+    "Wayne Analytics",
+    "Hooli",
+    "Vandelay Imports",
+    "Soylent Foods",
+    "Tyrell Systems",
+    "Cyberdyne Labs",
+    "Aperture Science",
+    "Massive Dynamic",
+    "Oscorp",
+    "Wonka Industries",
+    "Gringotts Finance",
+    "Monsters Inc",
+    "Pied Piper",
+]
+_TITLES = [
+    "VP Sales",
+    "Head of Growth",
+    "Marketing Director",
+    "CTO",
+    "Account Executive",
+    "RevOps Manager",
+    "SDR Team Lead",
+    "Founder",
+    "Procurement Lead",
+    "Data Analyst",
+]
 
 #: Cells that are not a person's profile; each must come back ``invalid``.
 JUNK_CELLS: tuple[object, ...] = (
@@ -116,9 +211,9 @@ def messy_leads(rows: int = 600, *, seed: int = 7, junk_share: float = 0.08) -> 
                 "linkedin_url": rng.choice(_spellings(handle)),
             }
         )
-    return pd.DataFrame.from_records(
-        records, columns=["lead_id", "first_name", "last_name", "company", "title", "linkedin_url"]
-    )
+    columns = ["lead_id", "first_name", "last_name", "company", "title", "linkedin_url"]
+    frame: pd.DataFrame = pd.DataFrame(records, columns=columns)
+    return frame
 
 
 def sample_leads_path() -> str:
