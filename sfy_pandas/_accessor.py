@@ -348,7 +348,12 @@ def _engine_coroutine(
                 slot.engine = engine
                 if slot.stop_requested:
                     engine.stop()
-                return await engine.run()
+                try:
+                    return await engine.run()
+                finally:
+                    engine.stats.requests = dict(client.stats.requests)
+                    engine.stats.rate_limited = client.stats.rate_limited
+                    engine.stats.ambiguous_creates = client.stats.ambiguous_creates
         finally:
             store.close()
 

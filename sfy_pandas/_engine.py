@@ -134,6 +134,12 @@ class RunStats:
     timed_out: bool = False
     elapsed: float = 0.0
     finals: dict[str, int] = field(default_factory=dict)
+    #: Filled in from the HTTP client when the run ends: requests sent per
+    #: endpoint, 429s received, and creates whose answer was lost and that were
+    #: sent again (each may have made a second, chargeable lookup).
+    requests: dict[str, int] = field(default_factory=dict)
+    rate_limited: int = 0
+    ambiguous_creates: int = 0
 
 
 class Engine:
