@@ -326,6 +326,17 @@ class Engine:
         except asyncio.CancelledError:
             self._journal.release(job.key, maybe_sent=True)
             self._budget.release()
+            self.stats.not_sent += 1
+            self._publish(
+                [
+                    Update(
+                        job.key,
+                        Status.NOT_SENT,
+                        message="stopped before the API answered; the next run sends it "
+                        "again and counts it as in doubt",
+                    )
+                ]
+            )
             raise
         except InsufficientCreditsError as exc:
             self._journal.release(job.key, maybe_sent=False)
