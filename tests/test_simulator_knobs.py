@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import statistics
 import time
 from collections.abc import Callable, Iterator
@@ -192,6 +193,21 @@ def test_a_lost_create_response_still_creates_the_lookup(serve: Serve) -> None:
     assert ledger.lost_responses == 12
     for lookup_id in ledger.lost_ids:
         assert api.get(f"{CREATE}/{lookup_id}").status_code == 200
+
+
+def test_lost_answers_fall_on_the_same_profiles_whatever_the_order(serve: Serve) -> None:
+    lost_profiles = []
+    for order in (range(40), reversed(range(40))):
+        handle, api = serve(seed=8, lost_response_rate=0.3)
+        for n in order:
+            with contextlib.suppress(httpx.RemoteProtocolError):
+                api.post(CREATE, json=body(n))
+        lost_ids = set(handle.ledger.lost_ids)
+        lost_profiles.append(
+            {api.get(f"{CREATE}/{lookup_id}").json()["linkedin_url"] for lookup_id in lost_ids}
+        )
+    assert lost_profiles[0] == lost_profiles[1]
+    assert 0 < len(lost_profiles[0]) < 40
 
 
 def test_a_refused_create_is_not_lost_but_answered(serve: Serve) -> None:

@@ -2,9 +2,9 @@
 
 The gate does, in order: count the request; maybe wait (a slow response); maybe
 fail with 500/502/503 or a dropped connection before anything else happens;
-apply the rate limit (a 429 uses up nothing else); check the API key (before
-any validation); and, for a create chosen to lose its answer, let the lookup be
-made but keep the 201 from the client.
+apply the rate limit (a 429 uses up nothing else); and check the API key
+(before any validation). A create that loses its answer is the create route's
+business: the lookup must exist first.
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import hmac
-import json
 import time
 from typing import TYPE_CHECKING, Any
 
@@ -64,7 +63,7 @@ class Simulator:
         self._limiter = None if rate is None else TokenBucket(rate, self.config.burst)
         self._callbacks = CallbackDispatcher(self.config, self._store)
         self._api_key = None if self.config.api_key is None else self.config.api_key.encode()
-        self._app = build_app(self.config, self._store, self._callbacks)
+        self._app = build_app(self.config, self._store, self._callbacks, self._faults)
 
     def __repr__(self) -> str:
         return f"Simulator({self.config!r})"
@@ -103,7 +102,6 @@ class Simulator:
         store.count_request(route)
         send = _CountingSend(send, store)
 
-        lose = None
         faults = self._faults
         if faults.any:
             if faults.slow():
@@ -117,8 +115,6 @@ class Simulator:
                 else:
                     await send_error(send, int(failure))
                 return
-            if route == "create":
-                lose = faults.lost_response()
 
         if self._limiter is not None:
             wait = self._limiter.take(time.monotonic())
@@ -131,8 +127,6 @@ class Simulator:
             await send_body(send, 401, _UNAUTHORIZED)
             return
 
-        if lose is not None:
-            send = _LosingSend(send, store, lose)
         await self._app(scope, receive, send)
 
     def _authorised(self, scope: Scope) -> bool:
@@ -171,36 +165,3 @@ class _CountingSend:
         if message["type"] == "http.response.start":
             self._store.count_response(message["status"])
         await self._send(message)
-
-
-class _LosingSend:
-    """Lets a create succeed but replaces its 201 with a 502 or a broken connection."""
-
-    __slots__ = ("_kind", "_lost", "_passthrough", "_send", "_start", "_store")
-
-    def __init__(self, send: Send, store: LookupStore, kind: str) -> None:
-        self._send = send
-        self._store = store
-        self._kind = kind
-        self._start: Message | None = None
-        self._passthrough = False
-        self._lost = False
-
-    async def __call__(self, message: Message) -> None:
-        if self._passthrough:
-            await self._send(message)
-        elif message["type"] == "http.response.start":
-            # Only a create that made a lookup can lose its answer; a 400 or 402 goes out.
-            self._passthrough = message["status"] != 201
-            if self._passthrough:
-                await self._send(message)
-            else:
-                self._start = message
-        elif message["type"] == "http.response.body" and not self._lost:
-            self._lost = True
-            body = message.get("body", b"")
-            self._store.count_lost(json.loads(body)["_id"])
-            if self._kind == "drop":
-                await drop_connection(self._send, 201, body)
-            else:
-                await send_error(self._send, 502)

@@ -1,11 +1,15 @@
 """Injected trouble: which request gets which fault, and how each one is sent.
 
-Decisions come from one random stream seeded by the simulator's seed, so the
-same requests in the same order meet the same faults on every run.
+Slow answers, 5xx and dropped connections fall on requests in arrival order,
+drawn from one stream seeded by the simulator's seed: the same requests in the
+same order meet the same faults. A lost create answer is fixed instead by the
+profile, the type and how many times that pair was created before, so it falls
+on the same creates however a concurrent client interleaves them.
 """
 
 from __future__ import annotations
 
+import hashlib
 import random
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
@@ -52,8 +56,10 @@ class FaultPlan:
         self._fault_rate = config.fault_rate
         self._failure_rate = config.fault_rate + config.drop_rate
         self._lost_rate = config.lost_response_rate
+        self._seed = config.seed
         self._rng = random.Random(f"sfy-simulator-faults:{config.seed}")
-        self.any = bool(self._slow_rate or self._failure_rate or self._lost_rate)
+        #: Whether any per-request fault (slow, 5xx, drop) can happen at all.
+        self.any = bool(self._slow_rate or self._failure_rate)
 
     def slow(self) -> bool:
         """Whether this request waits ``slow_seconds`` first."""
@@ -70,11 +76,15 @@ class FaultPlan:
             return self._rng.choice(("500", "502", "503"))
         return "drop"
 
-    def lost_response(self) -> str | None:
-        """For a create: ``"502"`` or ``"drop"`` when its answer is to be lost, else None."""
-        if not self._lost_rate or self._rng.random() >= self._lost_rate:
+    def lost_answer(self, profile: str, type: str, nth: int) -> str | None:
+        """``"502"`` or ``"drop"`` when the ``nth`` create of this profile loses its answer."""
+        if not self._lost_rate:
             return None
-        return self._rng.choice(("502", "drop"))
+        key = f"lost\x00{self._seed}\x00{profile}\x00{type}\x00{nth}".encode()
+        draw = int.from_bytes(hashlib.blake2b(key, digest_size=8).digest(), "big") / 2**64
+        if draw >= self._lost_rate:
+            return None
+        return "502" if draw < self._lost_rate / 2 else "drop"
 
 
 async def send_body(

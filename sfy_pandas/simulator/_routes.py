@@ -19,9 +19,11 @@ from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
 
 from ._callbacks import CallbackDispatcher
 from ._config import SimulatorConfig
+from ._faults import FaultPlan, drop_connection, send_error
 from ._paths import BATCH_PATH, CREATE_PATH, CREDITS_PATH, LOOKUP_PREFIX
 from ._store import LookupStore
 from ._validation import InvalidRequestError, parse_batch, parse_create
@@ -33,7 +35,10 @@ _NOT_FOUND_MESSAGE = "No enrichment request found for the given id"
 
 
 def build_app(
-    config: SimulatorConfig, store: LookupStore, callbacks: CallbackDispatcher
+    config: SimulatorConfig,
+    store: LookupStore,
+    callbacks: CallbackDispatcher,
+    faults: FaultPlan,
 ) -> Starlette:
     """The routes of the API over ``store``; the batch query only when it is enabled."""
     # The batch answer's order is not promised: shuffle it so no client relies on it.
@@ -50,6 +55,10 @@ def build_app(
         if record.callback_url is not None:
             callbacks.schedule(record)
         body = {"_id": record.id, "status": "pending", "linkedin_url": record.linkedin_url}
+        lost = faults.lost_answer(record.outcome.profile, asked.type, record.nth)
+        if lost is not None:
+            store.count_lost(record.id)
+            return _LostAnswer(_dumps(body), lost)
         return Response(_dumps(body), 201, media_type=_JSON)
 
     async def read_one(request: Request) -> Response:
@@ -92,6 +101,20 @@ def build_app(
     # A path that is not the API's is a 404, not a redirect to a neighbour.
     app.router.redirect_slashes = False
     return app
+
+
+class _LostAnswer(Response):
+    """A create's 201 that never arrives: a 502 instead, or the connection cut mid-body."""
+
+    def __init__(self, body: bytes, kind: str) -> None:
+        super().__init__(body, 201, media_type=_JSON)
+        self._kind = kind
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if self._kind == "drop":
+            await drop_connection(send, 201, bytes(self.body))
+        else:
+            await send_error(send, 502)
 
 
 async def _http_exception(request: Request, exc: Exception) -> Response:

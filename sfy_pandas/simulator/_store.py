@@ -40,6 +40,7 @@ class LookupRecord:
         "external_id",
         "id",
         "linkedin_url",
+        "nth",
         "outcome",
         "processing_at",
         "resolved_at",
@@ -53,8 +54,11 @@ class LookupRecord:
         *,
         created_monotonic: float,
         created_wall: float,
+        nth: int,
     ) -> None:
         self.id = lookup_id
+        #: 1 for the first lookup of this profile and type, 2 for the second ...
+        self.nth = nth
         self.linkedin_url = request.linkedin_url
         self.outcome = outcome
         self.external_id = request.external_id
@@ -138,12 +142,18 @@ class LookupStore:
             self._counter = (self._counter + 1) & 0xFFFFFF
             self._sequence += 1
             lookup_id = f"{int(wall) & 0xFFFFFFFF:08x}{self._id_middle}{self._counter:06x}"
+            key = (outcome.profile, request.type)
+            book.created[key] += 1
             record = LookupRecord(
-                lookup_id, request, outcome, created_monotonic=now, created_wall=wall
+                lookup_id,
+                request,
+                outcome,
+                created_monotonic=now,
+                created_wall=wall,
+                nth=book.created[key],
             )
             self._lookups[lookup_id] = record
             heapq.heappush(self._unsettled, (record.resolved_at, self._sequence, record))
-            book.created[(outcome.profile, request.type)] += 1
         return record
 
     def read(self, lookup_id: str, now: float) -> bytes | None:
