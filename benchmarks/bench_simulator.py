@@ -259,8 +259,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     lookups = QUICK_LOOKUPS if args.quick else LOOKUPS
     rows = run_against("hello", seconds, lookups) + run_against("simulator", seconds, lookups)
     where = "server pinned to one core" if pinned else "server not pinned"
-    print(f"Simulator over loopback: {stack()}; {where}; ")
-    print(f"{CONNECTIONS} keep-alive connections; {seconds:g} s per row.\n")
+    print(f"Simulator over loopback ({stack()}; {where};")
+    print(f"{CONNECTIONS} keep-alive connections; {seconds:g} s per row)\n")
     print("| request | requests/s | server CPU per request | requests/s per core |")
     print("|---|---:|---:|---:|")
     for row in rows:
