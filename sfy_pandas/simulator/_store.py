@@ -114,13 +114,12 @@ class LookupStore:
         self._lock = threading.Lock()
         self._book = LedgerBook(balance=config.balance)
         self._lookups: dict[str, LookupRecord] = {}
-        self._unsettled: list[tuple[float, int, LookupRecord]] = []
+        self._unsettled: list[tuple[float, str, LookupRecord]] = []
         self._outcomes: dict[tuple[str, str], ExpectedOutcome] = {}
         # ObjectId layout: 4-byte time, 5 random bytes, 3-byte counter. The random
         # part differs per simulator, so an id kept from another run is unknown here.
         self._id_middle = secrets.token_hex(5)
         self._counter = secrets.randbelow(1 << 24)
-        self._sequence = 0
 
     def outcome(self, handle: str, type: str) -> ExpectedOutcome:
         """The (cached) outcome of a validated handle and type."""
@@ -140,7 +139,6 @@ class LookupStore:
             if book.balance - book.credits_charged <= 0:
                 return None
             self._counter = (self._counter + 1) & 0xFFFFFF
-            self._sequence += 1
             lookup_id = f"{int(wall) & 0xFFFFFFFF:08x}{self._id_middle}{self._counter:06x}"
             key = (outcome.profile, request.type)
             book.created[key] += 1
@@ -153,7 +151,8 @@ class LookupStore:
                 nth=book.created[key],
             )
             self._lookups[lookup_id] = record
-            heapq.heappush(self._unsettled, (record.resolved_at, self._sequence, record))
+            # The id breaks ties between equal times: records themselves do not compare.
+            heapq.heappush(self._unsettled, (record.resolved_at, lookup_id, record))
         return record
 
     def read(self, lookup_id: str, now: float) -> bytes | None:
