@@ -85,9 +85,11 @@ def test_lost_create_answers_cost_at_most_one_extra_lookup_each(serve):
     frame = messy_leads(400, seed=36)
     frame.salesfinity.enrich("linkedin_url", **enrich_kwargs(server))
     assert_rows_match_ground_truth(frame, server)
-    duplicates = server.ledger.duplicates()
-    assert all(count == 2 for count in duplicates.values())
-    assert len(duplicates) <= server.ledger.lost_responses
+    # Each lost answer can cost one extra lookup, no more: the client re-sends a
+    # create only when it never heard back.
+    extras = sum(count - 1 for count in server.ledger.duplicates().values())
+    assert 0 < server.ledger.lost_responses
+    assert extras <= server.ledger.lost_responses
 
 
 def test_without_a_key_the_error_says_how_to_set_one_or_try_the_simulator(monkeypatch):
