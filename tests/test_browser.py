@@ -164,12 +164,18 @@ def _counts(text: str) -> dict[str, int]:
     return {name: int(number.replace(",", "")) for name, number in COUNT.findall(text)}
 
 
-def test_run_all_in_jupyterlab_draws_the_widget_with_the_frames_counts(lab):
+@pytest.fixture
+def chromium() -> Path:
+    """Debian's chromium; without it the test fails (it is not optional: .ci/run installs it)."""
     if not CHROMIUM.exists():
         pytest.fail(
-            "Debian's chromium is missing: apt-get update && apt-get install -y chromium "
-            "(.ci/run installs it)"
+            f"Debian's chromium is missing ({CHROMIUM}): "
+            "apt-get update && apt-get install -y chromium (.ci/run installs it)"
         )
+    return CHROMIUM
+
+
+def test_run_all_in_jupyterlab_draws_the_widget_with_the_frames_counts(chromium, lab):
     from playwright.sync_api import expect, sync_playwright
 
     wait = RUN_ALL_LIMIT * 1000  # ms; expect() alone waits only 5 s
@@ -180,7 +186,7 @@ def test_run_all_in_jupyterlab_draws_the_widget_with_the_frames_counts(lab):
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch_persistent_context(
             str(root.parent / "chromium-profile"),  # a fresh, empty profile
-            executable_path=str(CHROMIUM),
+            executable_path=str(chromium),
             headless=True,
             args=CHROMIUM_FLAGS,
             viewport={"width": 1280, "height": 900},
