@@ -24,6 +24,7 @@ from ._errors import (
 )
 from ._models import EmailType, Lookup, Status
 from ._run import EnrichmentRun
+from ._sample import sample_leads_path
 
 try:
     __version__ = _metadata.version("sfy-pandas")
@@ -48,4 +49,5 @@ __all__ = [
     "ServerError",
     "Status",
     "__version__",
+    "sample_leads_path",
 ]

@@ -9,10 +9,11 @@ hands the work to a run object.
 from __future__ import annotations
 
 import os
+import threading
 import warnings
 from collections.abc import Callable, Coroutine, Hashable
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
@@ -25,6 +26,9 @@ from ._journal import Journal, NullJournal, open_journal
 from ._models import EmailType, Status
 from ._progress import make_progress
 from ._run import EnrichmentRun, _EngineSlot, active_run
+
+if TYPE_CHECKING:
+    from .simulator import ServerHandle
 
 __all__ = ["SalesfinityAccessor"]
 
@@ -54,15 +58,39 @@ class _Target:
 
 def _target(api_key: str | None, base_url: str | None) -> _Target:
     if base_url == SIMULATOR:
-        from .simulator import start
-
-        server = start()
+        server = _bundled_simulator()
         return _Target(server.base_url, server.api_key, "simulator")
     key = resolve_api_key(api_key)
     if key is None:
         raise ValueError(_NO_KEY.format(env=API_KEY_ENV))
     url = resolve_base_url(base_url)
     return _Target(url, key, "")
+
+
+_simulator_lock = threading.Lock()
+_simulator: ServerHandle | None = None
+
+
+def _bundled_simulator() -> ServerHandle:
+    """The process's one bundled simulator, so ``status()`` finds ``enrich()``'s lookups."""
+    global _simulator  # noqa: PLW0603 - one simulator per process is the point
+    with _simulator_lock:
+        if _simulator is None or not _simulator.running:
+            from .simulator import start
+
+            _simulator = start()
+        return _simulator
+
+
+def _journal_for(journal: str | os.PathLike[str] | None, target: _Target) -> Journal:
+    """The journal, except that the bundled simulator's runs are not journaled by default.
+
+    Its lookups live only as long as the process, on a port that changes every
+    time: remembering them would make a later process poll ids nobody knows.
+    """
+    if journal is None and target.note == "simulator":
+        return NullJournal(base_url=target.base_url)
+    return open_journal(journal, base_url=target.base_url)
 
 
 @pd.api.extensions.register_dataframe_accessor("salesfinity")
@@ -129,7 +157,7 @@ class SalesfinityAccessor:
             max_wait=max_wait,
         )
         target = _target(api_key, base_url)
-        store = open_journal(journal, base_url=target.base_url)
+        store = _journal_for(journal, target)
         options = EngineOptions(
             max_credits=max_credits,
             dry_run=bool(dry_run),
@@ -180,7 +208,7 @@ class SalesfinityAccessor:
             max_wait=max_wait,
         )
         target = _target(api_key, base_url)
-        store = open_journal(journal, base_url=target.base_url)
+        store = _journal_for(journal, target)
         options = EngineOptions(
             max_credits=max_credits,
             dry_run=bool(dry_run),

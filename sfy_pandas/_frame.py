@@ -59,9 +59,9 @@ class RowMap:
         """Move each profile's rows to their new status in the counts."""
         for update in updates:
             rows = len(self.rows[update.key])
-            old = self.status_of.get(update.key)
-            if old is not None:
-                self.counts[old] -= rows
+            # Every profile starts counted as pending (queued), until its first update.
+            old = self.status_of.get(update.key, Status.PENDING)
+            self.counts[old] -= rows
             self.status_of[update.key] = update.status
             self.counts[update.status] = self.counts.get(update.status, 0) + rows
 

@@ -265,9 +265,10 @@ _SHORTER = (
     "no-running",  # the running rows are implied by "final/total"
     "eta-only",  # while running, the ETA says more than the elapsed time
     "short-credits",
-    "no-note",
     "group-problems",  # failed + timeout + error + invalid -> problems
     "no-description",
+    # Last: "[simulator]" is what tells a saved notebook its emails are fake.
+    "no-note",
 )
 
 

@@ -235,8 +235,11 @@ class EnrichmentRun:
         return {status: n for status, n in self._rows.counts.items() if n}
 
     def __repr__(self) -> str:
-        state = "done" if self._closed else "running"
-        return f"<EnrichmentRun {state}: {format_summary(self.snapshot())}>"
+        snapshot = self.snapshot()
+        if not self._closed:
+            return f"<EnrichmentRun running: {format_summary(snapshot)}>"
+        outcome = Outcome.of(snapshot, stopped=bool(self._stats and self._stats.interrupted))
+        return f"<EnrichmentRun {format_summary(snapshot, outcome=outcome)}>"
 
 
 @contextlib.contextmanager

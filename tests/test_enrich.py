@@ -36,7 +36,8 @@ def test_a_messy_thousand_rows_all_get_the_ground_truth_and_each_profile_is_sent
     assert max(ledger.batch_sizes) <= 200
     assert ledger.responses.get(400, 0) == 0  # invalid cells never reach the API
     assert run.credits_used == ledger.credits_charged
-    assert run.counts["completed"] == (frame["salesfinity_status"] == "completed").sum()
+    assert run.counts == frame["salesfinity_status"].value_counts().to_dict()
+    assert sum(run.counts.values()) == len(frame)
     assert run.done
 
 
@@ -156,10 +157,24 @@ def test_the_nest_asyncio_runner_is_an_opt_in_that_works_outside_a_kernel(serve)
 def test_the_bundled_simulator_is_used_only_when_asked_and_the_summary_says_so():
     frame = messy_leads(30, seed=1)
     run = frame.salesfinity.enrich(
-        "linkedin_url", base_url="simulator", journal="off", progress=None, poll_interval=0.2
+        "linkedin_url", base_url="simulator", progress=None, poll_interval=0.2
     )
     assert "simulator" in repr(run)
     assert frame["salesfinity_status"].notna().all()
+
+
+def test_status_against_the_bundled_simulator_finds_the_lookups_enrich_left_running():
+    frame = messy_leads(60, seed=2)
+    first = frame.salesfinity.enrich(
+        "linkedin_url", base_url="simulator", progress=None, poll_interval=0.2, max_wait=0.05
+    )
+    assert first.counts.get("pending", 0) + first.counts.get("processing", 0) > 0
+    again = frame.salesfinity.status(base_url="simulator", progress=None, poll_interval=0.2)
+    assert again.counts.get("error", 0) == 0
+    assert not frame["salesfinity_status"].isin(["pending", "processing"]).any()
+    assert sum(again.counts.values()) == first.counts.get("pending", 0) + first.counts.get(
+        "processing", 0
+    )
 
 
 def test_the_run_repr_is_a_short_summary_with_the_counts(serve):
