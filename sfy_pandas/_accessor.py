@@ -12,13 +12,21 @@ import os
 import threading
 import warnings
 from collections.abc import Callable, Coroutine, Hashable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 import pandas as pd
 
 from . import _frame, _runner
+from ._arguments import (
+    check_column,
+    check_count,
+    check_progress,
+    check_runner,
+    check_seconds,
+    check_type,
+)
 from ._client import AsyncSalesfinity
 from ._config import API_KEY_ENV, resolve_api_key, resolve_base_url
 from ._engine import DEFAULT_CREATE_CONCURRENCY, Engine, EngineOptions, RunStats
@@ -146,37 +154,24 @@ class SalesfinityAccessor:
 
         Returns the run; its repr is a short summary.
         """
-        prepared = self._prepare_enrich(
+        check_runner(runner)
+        plan = self._plan(
             column,
             kind=type,
             external_id=external_id,
             progress=progress,
             max_credits=max_credits,
+            dry_run=dry_run,
+            refresh=refresh,
+            api_key=api_key,
+            base_url=base_url,
+            journal=journal,
             concurrency=concurrency,
             poll_interval=poll_interval,
             max_wait=max_wait,
-        )
-        target = _target(api_key, base_url)
-        store = _journal_for(journal, target)
-        options = EngineOptions(
-            max_credits=max_credits,
-            dry_run=bool(dry_run),
-            refresh=bool(refresh),
             callback_url=callback_url,
-            create_concurrency=concurrency or DEFAULT_CREATE_CONCURRENCY,
-            poll_initial=poll_interval,
-            max_wait=max_wait,
         )
-        return _launch(
-            self._frame,
-            prepared,
-            target,
-            store,
-            options,
-            progress=progress,
-            wait=wait,
-            runner=runner,
-        )
+        return _launch(self._frame, plan, progress=progress, wait=wait, runner=runner)
 
     async def aenrich(
         self,
@@ -197,31 +192,24 @@ class SalesfinityAccessor:
         callback_url: str | None = None,
     ) -> EnrichmentRun:
         """``enrich()`` for async code and top-level ``await``: runs on the caller's loop."""
-        prepared = self._prepare_enrich(
+        plan = self._plan(
             column,
             kind=type,
             external_id=external_id,
             progress=progress,
             max_credits=max_credits,
+            dry_run=dry_run,
+            refresh=refresh,
+            api_key=api_key,
+            base_url=base_url,
+            journal=journal,
             concurrency=concurrency,
             poll_interval=poll_interval,
             max_wait=max_wait,
-        )
-        target = _target(api_key, base_url)
-        store = _journal_for(journal, target)
-        options = EngineOptions(
-            max_credits=max_credits,
-            dry_run=bool(dry_run),
-            refresh=bool(refresh),
             callback_url=callback_url,
-            create_concurrency=concurrency or DEFAULT_CREATE_CONCURRENCY,
-            poll_initial=poll_interval,
-            max_wait=max_wait,
         )
-        run = _new_run(self._frame, prepared, target, progress)
-        stats = await _engine_coroutine(run, prepared, target, store, options, direct=True)(
-            _EngineSlot()
-        )
+        run = _new_run(self._frame, plan, progress)
+        stats = await _engine_coroutine(run, plan, direct=True)(_EngineSlot())
         run.finish(stats)
         return run
 
@@ -245,9 +233,10 @@ class SalesfinityAccessor:
         pending = active_run(frame)
         if pending is not None:
             return pending.wait() if wait else pending
-        _check_progress(progress)
-        _check_seconds("poll_interval", poll_interval, allow_none=False)
-        _check_seconds("max_wait", max_wait, allow_none=True)
+        check_progress(progress)
+        check_runner(runner)
+        check_seconds("poll_interval", poll_interval, allow_none=False)
+        check_seconds("max_wait", max_wait, allow_none=True)
         for name in (_frame.STATUS, _frame.ID):
             if name not in frame.columns:
                 raise ValueError(
@@ -255,17 +244,22 @@ class SalesfinityAccessor:
                     "call df.salesfinity.enrich(column) first"
                 )
         _frame.check_columns(frame)
-        prepared = _status_rows(frame)
+        row_map, resume = _status_rows(frame)
         target = _target(api_key, base_url)
-        options = EngineOptions(poll_initial=poll_interval, max_wait=max_wait)
-        store = NullJournal(base_url=target.base_url)
-        return _launch(
-            frame, prepared, target, store, options, progress=progress, wait=wait, runner=runner
+        plan = _Plan(
+            row_map,
+            target,
+            # The ids come from the frame, so the journal has nothing to add.
+            NullJournal(base_url=target.base_url),
+            EngineOptions(poll_initial=poll_interval, max_wait=max_wait),
+            resume=resume,
+            description="Salesfinity status",
         )
+        return _launch(frame, plan, progress=progress, wait=wait, runner=runner)
 
     # -- checks --------------------------------------------------------------
 
-    def _prepare_enrich(
+    def _plan(
         self,
         column: Hashable,
         *,
@@ -273,33 +267,56 @@ class SalesfinityAccessor:
         external_id: Hashable | None,
         progress: ProgressMode,
         max_credits: int | None,
+        dry_run: bool,
+        refresh: bool,
+        api_key: str | None,
+        base_url: str | None,
+        journal: str | os.PathLike[str] | None,
         concurrency: int | None,
         poll_interval: float,
         max_wait: float | None,
-    ) -> _Prepared:
+        callback_url: str | None,
+    ) -> _Plan:
+        """Check every argument of enrich(), then say what the run will do."""
         frame = self._frame
-        _check_column("column", frame, column)
+        check_column("column", frame, column)
         if external_id is not None:
-            _check_column("external_id", frame, external_id)
-        kind = _check_type(kind)
-        _check_progress(progress)
-        _check_count("max_credits", max_credits, minimum=0)
-        _check_count("concurrency", concurrency, minimum=1)
-        _check_seconds("poll_interval", poll_interval, allow_none=False)
-        _check_seconds("max_wait", max_wait, allow_none=True)
+            check_column("external_id", frame, external_id)
+        kind = check_type(kind)
+        check_progress(progress)
+        check_count("max_credits", max_credits, minimum=0)
+        check_count("concurrency", concurrency, minimum=1)
+        check_seconds("poll_interval", poll_interval, allow_none=False)
+        check_seconds("max_wait", max_wait, allow_none=True)
         _frame.check_columns(frame)
         row_map = _frame.map_rows(frame, column, kind, external_id)
-        return _Prepared(row_map, resume={}, description="Salesfinity")
+        target = _target(api_key, base_url)
+        options = EngineOptions(
+            max_credits=max_credits,
+            dry_run=bool(dry_run),
+            refresh=bool(refresh),
+            callback_url=callback_url,
+            create_concurrency=concurrency or DEFAULT_CREATE_CONCURRENCY,
+            poll_initial=poll_interval,
+            max_wait=max_wait,
+        )
+        return _Plan(row_map, target, _journal_for(journal, target), options)
 
 
 @dataclass
-class _Prepared:
+class _Plan:
+    """Everything a run needs, checked: its rows, its API, its journal, its options."""
+
     row_map: _frame.RowMap
-    resume: dict[str, tuple[str, str]]
-    description: str
+    target: _Target
+    store: Journal
+    options: EngineOptions
+    #: Lookups to poll without creating (status()): id -> profile key.
+    resume: dict[str, tuple[str, str]] = field(default_factory=dict)
+    description: str = "Salesfinity"
 
 
-def _status_rows(frame: pd.DataFrame) -> _Prepared:
+def _status_rows(frame: pd.DataFrame) -> tuple[_frame.RowMap, dict[str, tuple[str, str]]]:
     """The rows ``status()`` refreshes: running, with an id; keyed by id."""
     statuses = frame[_frame.STATUS].to_numpy(dtype=object)
     ids = frame[_frame.ID].to_numpy(dtype=object)
@@ -314,9 +331,7 @@ def _status_rows(frame: pd.DataFrame) -> _Prepared:
         total=sum(len(r) for r in rows.values()), rows=rows, jobs=[], invalid=[]
     )
     row_map.counts = {Status.PENDING: row_map.total}
-    return _Prepared(
-        row_map, resume={key[0]: key for key in rows}, description="Salesfinity status"
-    )
+    return row_map, {key[0]: key for key in rows}
 
 
 def _lookup_id(cell: object) -> str | None:
@@ -328,20 +343,18 @@ def _lookup_id(cell: object) -> str | None:
     return None
 
 
-def _new_run(
-    frame: pd.DataFrame, prepared: _Prepared, target: _Target, progress: ProgressMode
-) -> EnrichmentRun:
-    row_map = prepared.row_map
+def _new_run(frame: pd.DataFrame, plan: _Plan, progress: ProgressMode) -> EnrichmentRun:
+    row_map = plan.row_map
     _frame.prepare_columns(frame)
     if row_map.jobs or row_map.invalid:  # enrich(): every row is answered anew
         _frame.clear_rows(frame, np.arange(row_map.total, dtype=np.intp))
         _frame.write_invalid(frame, row_map.invalid)
-    view = make_progress(progress, description=prepared.description)
+    view = make_progress(progress, description=plan.description)
     return EnrichmentRun(
         frame,
         row_map,
         view,
-        note=target.note,
+        note=plan.target.note,
         resume_hint=(
             "Stopped. Every lookup already sent is kept; run the same enrich() again to send "
             "the rest (nothing is paid twice), or df.salesfinity.status() to refresh running rows."
@@ -350,27 +363,26 @@ def _new_run(
 
 
 def _engine_coroutine(
-    run: EnrichmentRun,
-    prepared: _Prepared,
-    target: _Target,
-    store: Journal,
-    options: EngineOptions,
-    *,
-    direct: bool,
+    run: EnrichmentRun, plan: _Plan, *, direct: bool
 ) -> Callable[[_EngineSlot], Coroutine[Any, Any, RunStats]]:
-    """The coroutine that runs the engine, made on the loop that will run it."""
+    """The coroutine that runs the engine, to be started on the loop that runs it.
+
+    ``direct``: the loop is the caller's own (aenrich, nest-asyncio), so updates
+    are written straight into the frame instead of queued for another thread.
+    """
     on_update = run.ingest if direct else run.enqueue
+    target = plan.target
 
     async def go(slot: _EngineSlot) -> RunStats:
         try:
             async with AsyncSalesfinity(target.api_key, base_url=target.base_url) as client:
                 engine = Engine(
                     client,
-                    store,
-                    prepared.row_map.jobs,
+                    plan.store,
+                    plan.row_map.jobs,
                     on_update,
-                    options,
-                    resume=prepared.resume,
+                    plan.options,
+                    resume=plan.resume,
                     warn=_warn_here if direct else run.enqueue_warning,
                 )
                 slot.engine = engine
@@ -383,7 +395,7 @@ def _engine_coroutine(
                     engine.stats.rate_limited = client.stats.rate_limited
                     engine.stats.ambiguous_creates = client.stats.ambiguous_creates
         finally:
-            store.close()
+            plan.store.close()
 
     return go
 
@@ -394,63 +406,15 @@ def _warn_here(message: str) -> None:
 
 def _launch(
     frame: pd.DataFrame,
-    prepared: _Prepared,
-    target: _Target,
-    store: Journal,
-    options: EngineOptions,
+    plan: _Plan,
     *,
     progress: ProgressMode,
     wait: bool,
     runner: _runner.RunnerName,
 ) -> EnrichmentRun:
-    if runner not in ("thread", "nest-asyncio"):
-        store.close()
-        raise ValueError(f"runner must be 'thread' or 'nest-asyncio', not {runner!r}")
-    run = _new_run(frame, prepared, target, progress)
+    run = _new_run(frame, plan, progress)
     if runner == "nest-asyncio":
-        coroutine = _engine_coroutine(run, prepared, target, store, options, direct=True)
-        run.finish(_runner.run_nested(coroutine(_EngineSlot())))
+        run.finish(_runner.run_nested(_engine_coroutine(run, plan, direct=True)(_EngineSlot())))
         return run
-    run.start(_engine_coroutine(run, prepared, target, store, options, direct=False))
+    run.start(_engine_coroutine(run, plan, direct=False))
     return run.wait() if wait else run
-
-
-# -- argument checks, each naming the argument ----------------------------------
-
-
-def _check_column(name: str, frame: pd.DataFrame, column: Hashable) -> None:
-    try:
-        present = column in frame.columns
-    except TypeError:
-        present = False
-    if not present:
-        shown = ", ".join(repr(c) for c in list(frame.columns)[:20])
-        raise KeyError(f"{name}={column!r} is not a column of this frame; its columns: {shown}")
-
-
-def _check_type(kind: EmailType | str) -> str:
-    try:
-        return EmailType(kind).value
-    except ValueError:
-        raise ValueError(f"type must be 'work' or 'personal', not {kind!r}") from None
-
-
-def _check_progress(progress: object) -> None:
-    if progress not in ("auto", "widget", "text", None):
-        raise ValueError(f"progress must be 'auto', 'widget', 'text' or None, not {progress!r}")
-
-
-def _check_count(name: str, value: object, *, minimum: int) -> None:
-    if value is None:
-        return
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be a whole number or None, not {type(value).__name__}")
-    if value < minimum:
-        raise ValueError(f"{name} must be at least {minimum}, not {value}")
-
-
-def _check_seconds(name: str, value: object, *, allow_none: bool) -> None:
-    if value is None and allow_none:
-        return
-    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
-        raise ValueError(f"{name} must be a positive number of seconds, not {value!r}")
