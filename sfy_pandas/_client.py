@@ -97,6 +97,8 @@ class ClientStats:
     batch_supported: bool | None = None
     #: Requests allowed in flight right now (cut on 429s, recovering slowly).
     concurrency_limit: int = DEFAULT_MAX_CONCURRENCY
+    #: Requests/s allowed right now: ``max_rate``, or a cap learned from 429s; None: no cap.
+    rate_cap: float | None = None
     #: Seconds of wait before retries, as decided (before ``RetryPolicy.wait_scale``).
     waited_seconds: float = 0.0
 
@@ -146,9 +148,9 @@ class BaseSalesfinity:
         self._api_key = key
         self._headers = {"x-api-key": key, "user-agent": _user_agent()}
         self._base_url = resolve_base_url(base_url)
-        self._pacer = Pacer(max_concurrency, max_rate=max_rate)
         self._retry = retry or RetryPolicy()
-        self.stats = ClientStats(concurrency_limit=max_concurrency)
+        self._pacer = Pacer(max_concurrency, max_rate=max_rate, wait_scale=self._retry.wait_scale)
+        self.stats = ClientStats(concurrency_limit=max_concurrency, rate_cap=max_rate)
 
     @property
     def base_url(self) -> str:
@@ -195,9 +197,10 @@ class AsyncSalesfinity(BaseSalesfinity):
       client made here (``httpx.MockTransport``, ``httpx.ASGITransport``). Not both.
     - ``timeout``: for the client made here (default 10 s to connect, 30 s to
       read); an injected ``http_client`` keeps its own.
-    - ``max_concurrency``: requests in flight at most (default 8), halved on each
-      burst of 429s and recovering by one after a run of successes; ``max_rate``:
-      requests per second at most, evenly spaced (default: no fixed rate).
+    - ``max_concurrency``: requests in flight at most (default 8); ``max_rate``:
+      requests per second at most, evenly spaced (default: none). On a 429 every
+      request waits out its ``Retry-After``, the concurrency limit is halved and a
+      rate cap is learned; both recover slowly with successes (``_pacing.py``).
     - ``retry``: a :class:`RetryPolicy` (attempts, total time, waits). The test
       switch is ``retry=RetryPolicy(wait_scale=0)``: every wait becomes zero.
 
@@ -331,11 +334,12 @@ class AsyncSalesfinity(BaseSalesfinity):
             raise RuntimeError("this AsyncSalesfinity client is closed; make a new one")
         url = self._base_url + path
         policy, pacer, stats = self._retry, self._pacer, self.stats
-        start = time.monotonic()
+        start = 0.0  # the first send: time queued in the pacer is not retry time
         attempt = 0
         while True:
             attempt += 1
             sent_at = await pacer.acquire()
+            start = start or sent_at
             stats.requests[endpoint] += 1
             response: httpx.Response | None = None
             error: httpx.HTTPError | None = None
@@ -355,7 +359,7 @@ class AsyncSalesfinity(BaseSalesfinity):
                 verdict = classify_status(response.status_code)
                 if not verdict.rate_limited:
                     pacer.on_success(sent_at)
-                    stats.concurrency_limit = pacer.limit
+                    stats.concurrency_limit, stats.rate_cap = pacer.limit, pacer.rate
                 if response.is_success or response.status_code in accept:
                     return response
 
@@ -391,7 +395,7 @@ class AsyncSalesfinity(BaseSalesfinity):
         if verdict.rate_limited:
             # Everyone waits, not only this request: the pacer's gate closes for all.
             self._pacer.on_rate_limited(sent_at, wait)
-            self.stats.concurrency_limit = self._pacer.limit
+            self.stats.concurrency_limit, self.stats.rate_cap = self._pacer.limit, self._pacer.rate
         elif wait > 0:
             await asyncio.sleep(wait)
 

@@ -9,7 +9,7 @@ import httpx
 import pytest
 
 from sfy_pandas._client import AsyncSalesfinity
-from sfy_pandas._pacing import Pacer
+from sfy_pandas._pacing import RATE_CUT, RATE_CUT_DEEP, RATE_RAMP, Pacer
 from sfy_pandas._retry import RetryPolicy
 
 KEY = "sk-test-SECRET-0123456789"
@@ -24,7 +24,7 @@ def created(request: httpx.Request) -> httpx.Response:
 
 
 async def test_a_429_halves_the_limit_once_for_the_requests_already_in_flight() -> None:
-    pacer = Pacer(8)
+    pacer = Pacer(8, wait_scale=0)
     sent = [await pacer.acquire() for _ in range(8)]
     for sent_at in sent:  # all eight come back 429
         pacer.release()
@@ -33,7 +33,7 @@ async def test_a_429_halves_the_limit_once_for_the_requests_already_in_flight() 
 
 
 async def test_a_429_to_a_request_sent_after_the_cut_cuts_again_down_to_one() -> None:
-    pacer = Pacer(8)
+    pacer = Pacer(8, wait_scale=0)
     for expected in (4, 2, 1, 1):
         sent_at = await pacer.acquire()
         pacer.release()
@@ -42,7 +42,7 @@ async def test_a_429_to_a_request_sent_after_the_cut_cuts_again_down_to_one() ->
 
 
 async def test_the_limit_recovers_by_one_after_a_run_of_successes() -> None:
-    pacer = Pacer(4)
+    pacer = Pacer(4, wait_scale=0)
     sent_at = await pacer.acquire()
     pacer.release()
     pacer.on_rate_limited(sent_at, 0)
@@ -60,7 +60,7 @@ async def test_the_limit_recovers_by_one_after_a_run_of_successes() -> None:
 
 
 async def test_successes_of_requests_sent_before_the_cut_do_not_count() -> None:
-    pacer = Pacer(2)
+    pacer = Pacer(2, wait_scale=0)
     old = await pacer.acquire()
     pacer.release()
     cut = await pacer.acquire()
@@ -112,6 +112,98 @@ async def test_a_fixed_rate_spaces_requests_evenly() -> None:
         await pacer.acquire()
         pacer.release()
     assert time.monotonic() - started >= 0.09  # 5 gaps of 20 ms
+
+
+class FakeClock:
+    """A monotonic clock that moves only when told to."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+async def send_at_rate(pacer: Pacer, clock: FakeClock, rate: float, seconds: float) -> float:
+    """Send ``rate`` requests/s for ``seconds`` on the fake clock; return the last send time."""
+    sent_at = clock.now
+    for _ in range(round(rate * seconds)):
+        sent_at = await pacer.acquire()
+        pacer.release()
+        pacer.on_success(sent_at)
+        clock.now += 1 / rate
+    return sent_at
+
+
+async def test_there_is_no_rate_cap_until_the_api_answers_429() -> None:
+    clock = FakeClock()
+    pacer = Pacer(8, clock=clock)
+    await send_at_rate(pacer, clock, 100, 1)
+    assert pacer.rate is None
+
+
+async def test_a_429_soon_after_sending_starts_halves_the_rate_just_sent_at() -> None:
+    clock = FakeClock()
+    pacer = Pacer(8, wait_scale=0, clock=clock)
+    sent_at = await send_at_rate(pacer, clock, 100, 0.2)
+    pacer.on_rate_limited(sent_at, 0)
+    assert pacer.rate == pytest.approx(RATE_CUT_DEEP * 100, rel=0.05)
+
+
+async def test_a_429_after_a_long_spell_cuts_the_rate_gently() -> None:
+    clock = FakeClock()
+    pacer = Pacer(8, wait_scale=0, clock=clock)
+    pacer.on_rate_limited(await send_at_rate(pacer, clock, 100, 0.2), 0)
+    sent_at = await send_at_rate(pacer, clock, 40, 5)
+    pacer.on_rate_limited(sent_at, 0)
+    assert pacer.rate == pytest.approx(RATE_CUT * 40, rel=0.05)
+
+
+async def test_the_learned_rate_climbs_back_slowly_then_faster() -> None:
+    clock = FakeClock()
+    pacer = Pacer(8, wait_scale=0, clock=clock)
+    pacer.on_rate_limited(await send_at_rate(pacer, clock, 100, 0.2), 0)
+    base = pacer.rate
+    assert base is not None
+    clock.now += 10
+    assert pacer.rate == pytest.approx(base * (1 + RATE_RAMP * 10**2))
+    clock.now += 30
+    assert pacer.rate == pytest.approx(base * (1 + RATE_RAMP * 40**2))
+
+
+async def test_the_learned_rate_never_exceeds_max_rate() -> None:
+    clock = FakeClock()
+    pacer = Pacer(8, max_rate=20, wait_scale=0, clock=clock)
+    assert pacer.rate == 20
+    pacer.on_rate_limited(await pacer.acquire(), 0)
+    pacer.release()
+    clock.now += 3600
+    assert pacer.rate == 20
+
+
+async def test_the_learned_rate_spaces_sends_in_real_time() -> None:
+    pacer = Pacer(8)
+    sent_at = await pacer.acquire()
+    pacer.release()
+    pacer.on_rate_limited(sent_at, 0)  # one send in no time: read as 20/s, cut to 10/s
+    started = time.monotonic()
+    for _ in range(4):
+        await pacer.acquire()
+        pacer.release()
+    assert time.monotonic() - started >= 0.29  # 3 gaps of 100 ms
+
+
+async def test_the_test_switch_takes_the_learned_rate_spacing_away() -> None:
+    pacer = Pacer(8, wait_scale=0)
+    sent_at = await pacer.acquire()
+    pacer.release()
+    pacer.on_rate_limited(sent_at, 0)
+    started = time.monotonic()
+    for _ in range(4):
+        await pacer.acquire()
+        pacer.release()
+    assert time.monotonic() - started < 0.05
+    assert pacer.rate == pytest.approx(10, rel=0.05)
 
 
 @pytest.mark.parametrize(("limit", "rate"), [(0, None), (4, 0), (4, -1.0)])
