@@ -650,6 +650,24 @@ async def test_retries_stop_at_the_total_time_bound(make_client: MakeClient) -> 
     assert 2 <= requests <= 6
 
 
+async def test_time_spent_queued_for_a_slot_does_not_count_against_the_retries(
+    make_client: MakeClient,
+) -> None:
+    calls = 0
+
+    async def handler(request: httpx.Request) -> httpx.Response:
+        nonlocal calls
+        calls += 1
+        if calls == 1:
+            await asyncio.sleep(0.2)  # holds the only slot while the second waits
+        return CREATED(request) if calls != 2 else httpx.Response(503)
+
+    client = make_client(handler, max_concurrency=1, retry=RetryPolicy(timeout=0.1, wait_scale=0))
+    first, second = await asyncio.gather(client.create(PROFILE), client.create(PROFILE))
+    assert (first.id, second.id) == (ID_A, ID_A)
+    assert calls == 3
+
+
 async def test_an_unreachable_api_is_a_connection_error_after_the_retries(
     make_client: MakeClient,
 ) -> None:
