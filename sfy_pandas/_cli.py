@@ -1,25 +1,470 @@
-"""The ``sfy-pandas`` command: a thin click layer, one library call per command."""
+"""The ``sfy-pandas`` command: a thin click layer, one library call per command.
+
+Exit codes of ``enrich`` and ``status``: 0 every row has its final answer
+(``invalid`` cells included: no lookup can answer them); 1 some rows failed,
+timed out, were refused (``error``), were held back (``not-sent``) or are still
+running; 130 interrupted (the output holds the rows reached); 2 bad arguments.
+Any other failure is one ``Error:`` line and exit 1, never a traceback.
+The API key is read from ``SALESFINITY_API_KEY`` only, and never printed.
+"""
 
 from __future__ import annotations
+
+import contextlib
+import dataclasses
+import sqlite3
+import tempfile
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any, NoReturn
 
 import click
 
 from . import __version__
+from ._config import API_KEY_ENV, BASE_URL_ENV, JOURNAL_ENV, resolve_api_key, resolve_base_url
+from ._errors import SalesfinityError
+from ._file_run import Api, Totals, enrich_chunks, refresh_chunks
+from ._files import DEFAULT_CHUNK_ROWS, ChunkWriter, file_format, read_chunks
+from ._report import summary_table
+from .simulator._command import simulate
 
 __all__ = ["cli", "main"]
 
+_SIMULATOR = "simulator"
+_CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
+_SECONDS = click.FloatRange(min=0.0, min_open=True)
+_DRY_RUN_KEY = "dry-run"  # a dry run sends nothing, so it needs no real key
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+
+class BadArgument(click.ClickException):
+    """A library error caused by the arguments: one line, exit code 2."""
+
+    exit_code = 2
+
+
+@click.group(context_settings=_CONTEXT)
 @click.version_option(__version__, prog_name="sfy-pandas")
 def cli() -> None:
     """Enrich leads with emails from the Salesfinity API.
 
     \b
     Example:
-      sfy-pandas --version
+      sfy-pandas demo
+      export SALESFINITY_API_KEY=...
+      sfy-pandas enrich leads.csv --column linkedin_url
     """
+
+
+cli.add_command(simulate)
 
 
 def main() -> None:
     """Entry point of the console script."""
     cli()
+
+
+# -- shared options ------------------------------------------------------------------
+
+
+def _base_url_option(func: Any) -> Any:
+    return click.option(
+        "--base-url",
+        metavar="URL",
+        envvar=BASE_URL_ENV,
+        show_envvar=True,
+        help="The API to use; 'simulator' starts the bundled simulator (fake emails). "
+        "[default: the Salesfinity API]",
+    )(func)
+
+
+def _run_options(func: Any) -> Any:
+    for option in reversed(
+        [
+            click.option(
+                "--max-wait",
+                type=_SECONDS,
+                metavar="SECONDS",
+                help="Stop polling after this long; rows still running keep their lookup id "
+                "and 'sfy-pandas status' finishes them later. [default: wait until all are final]",
+            ),
+            click.option(
+                "--chunk-rows",
+                type=click.IntRange(min=1),
+                default=DEFAULT_CHUNK_ROWS,
+                show_default=True,
+                metavar="N",
+                help="Rows read, enriched and written at a time (CSV and Parquet); "
+                "memory use follows it, not the file's size.",
+            ),
+            click.option("--quiet", "-q", is_flag=True, help="No progress line."),
+            # Not in the help: the simulator answers in a second, the real API in ~45 s.
+            click.option("--poll-interval", type=_SECONDS, default=1.0, hidden=True),
+        ]
+    ):
+        func = option(func)
+    return func
+
+
+# -- enrich --------------------------------------------------------------------------
+
+
+@cli.command("enrich", context_settings=_CONTEXT)
+@click.argument(
+    "input_path", metavar="INPUT", type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
+@click.option("--column", "-c", required=True, metavar="COL", help="Column of LinkedIn URLs.")
+@click.option(
+    "--type",
+    "kind",
+    type=click.Choice(["work", "personal"]),
+    default="work",
+    show_default=True,
+    help="Which email to look up.",
+)
+@click.option(
+    "--out",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Where to write the enriched file; its extension picks the format. "
+    "[default: INPUT_enriched.<ext>, beside INPUT]",
+)
+@click.option(
+    "--external-id", metavar="COL", help="Column of your own ids, sent along and echoed back."
+)
+@click.option(
+    "--max-credits",
+    type=click.IntRange(min=0),
+    metavar="N",
+    help="Never start a lookup that could be charged beyond N credits for the whole file.",
+)
+@click.option(
+    "--dry-run", is_flag=True, help="Count profiles and the most it could cost; send nothing."
+)
+@click.option(
+    "--journal",
+    metavar="PATH",
+    envvar=JOURNAL_ENV,
+    show_envvar=True,
+    help="SQLite file that makes a rerun resume instead of re-sending; 'off' for none. "
+    "[default: journal.sqlite3 in your user cache directory]",
+)
+@_base_url_option
+@_run_options
+def enrich(
+    *,
+    input_path: Path,
+    column: str,
+    kind: str,
+    out: Path | None,
+    external_id: str | None,
+    max_credits: int | None,
+    dry_run: bool,
+    journal: str | None,
+    base_url: str | None,
+    max_wait: float | None,
+    chunk_rows: int,
+    quiet: bool,
+    poll_interval: float,
+) -> None:
+    """Find an email for every row of a CSV, Parquet or Excel file of leads.
+
+    Reads INPUT a chunk at a time (Excel: whole, the format cannot be
+    streamed), sends each LinkedIn profile once however often it appears, and
+    writes INPUT's columns plus salesfinity_status, salesfinity_email,
+    salesfinity_email_type, salesfinity_id and salesfinity_error. CSV and Excel
+    output is made safe to open in a spreadsheet: a cell that would start a
+    formula (=, +, -, @) gets a leading '. The API key comes from
+    SALESFINITY_API_KEY. Interrupted or crashed? Run the same command again: the
+    journal resumes it without re-sending.
+
+    \b
+    Exit codes: 0 every row answered (invalid cells included), 1 some rows
+    failed, were refused, not sent or are still running, 130 interrupted
+    (the rows reached are written), 2 bad arguments.
+
+    \b
+    Example:
+      export SALESFINITY_API_KEY=...
+      sfy-pandas enrich leads.csv --column linkedin_url --external-id lead_id
+      sfy-pandas enrich leads.xlsx -c linkedin_url --out leads.parquet --max-credits 500
+      sfy-pandas enrich leads.csv -c linkedin_url --base-url simulator   # fake emails
+    """
+    with _one_line_errors():
+        out = out or input_path.with_name(f"{input_path.stem}_enriched{input_path.suffix}")
+        file_format(input_path)
+        file_format(out)
+        if out.resolve() == input_path.resolve():
+            raise BadArgument(
+                "--out must not be INPUT: an interrupted run would lose the rows not reached "
+                "(to refresh an enriched file in place, use sfy-pandas status)"
+            )
+        run = _RunOptions(poll_interval, max_wait, quiet)
+        with _api(base_url, journal, run, dry_run=dry_run) as (api, sim):
+            with ChunkWriter(out) as writer, _warnings_as_lines():
+                try:
+                    totals = enrich_chunks(
+                        read_chunks(input_path, chunk_rows),
+                        writer,
+                        column,
+                        api,
+                        type=kind,
+                        external_id=external_id,
+                        max_credits=max_credits,
+                        dry_run=dry_run,
+                        on_chunk=None if quiet else _chunk_line,
+                    )
+                except Exception:
+                    _commit_reached(writer, out)
+                    raise
+                writer.commit()
+            requests = None if sim is None else sum(sim.ledger.requests.values())
+    _finish(totals, out, requests=requests, simulated=sim is not None)
+
+
+# -- status --------------------------------------------------------------------------
+
+
+@cli.command("status", context_settings=_CONTEXT)
+@click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--out",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Write the refreshed file here. [default: FILE, in place]",
+)
+@_base_url_option
+@_run_options
+def status(
+    *,
+    file: Path,
+    out: Path | None,
+    base_url: str | None,
+    max_wait: float | None,
+    chunk_rows: int,
+    quiet: bool,
+    poll_interval: float,
+) -> None:
+    """Refresh the rows of an enriched FILE whose lookups were still running.
+
+    Reads the lookup ids from FILE's salesfinity_id column, polls the rows
+    whose salesfinity_status is pending or processing until they are final,
+    and writes the file back (in place unless --out). Nothing is created, so
+    nothing is charged that was not already. If interrupted, the rows not yet
+    refreshed are written as they were. Exit codes as for enrich, over all the
+    file's rows.
+
+    \b
+    Example:
+      sfy-pandas enrich leads.csv -c linkedin_url --max-wait 600
+      sfy-pandas status leads_enriched.csv
+    """
+    with _one_line_errors():
+        out = out or file
+        file_format(file)
+        file_format(out)
+        if base_url == _SIMULATOR:
+            raise BadArgument(
+                "--base-url simulator starts a new simulator, which knows none of the file's "
+                "lookup ids; pass the URL of the API the file was enriched with"
+            )
+        run = _RunOptions(poll_interval, max_wait, quiet)
+        with (
+            _api(base_url, None, run, dry_run=False) as (api, _),
+            ChunkWriter(out) as writer,
+            _warnings_as_lines(),
+        ):
+            totals = refresh_chunks(
+                read_chunks(file, chunk_rows),
+                writer,
+                api,
+                on_chunk=None if quiet else _chunk_line,
+            )
+            writer.commit()
+    _finish(totals, out, requests=None, simulated=False)
+
+
+# -- demo ----------------------------------------------------------------------------
+
+
+@cli.command("demo", context_settings=_CONTEXT)
+@click.option(
+    "--rows",
+    type=click.IntRange(min=1),
+    default=600,
+    show_default=True,
+    metavar="N",
+    help="How many sample leads to enrich; above 600 more are generated.",
+)
+@click.option(
+    "--out",
+    "-o",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("sample_leads_enriched.csv"),
+    show_default=True,
+    help="Where to write the enriched leads (.csv, .parquet or .xlsx).",
+)
+def demo(rows: int, out: Path) -> None:
+    """Enrich a sample of messy leads against the bundled simulator: no key needed.
+
+    Starts a simulator of the Salesfinity API on this machine, enriches the
+    bundled sample lead list (each profile sent once, however it is spelled),
+    prints a summary and writes the enriched file. The emails are fake: the
+    simulator makes them up.
+
+    \b
+    Example:
+      sfy-pandas demo
+      sfy-pandas demo --rows 5000 --out demo.csv
+    """
+    from ._demo import run_demo
+
+    with _one_line_errors():
+        file_format(out)
+        click.echo("Demo: a local simulator stands in for the Salesfinity API.")
+        click.echo("The emails it returns are FAKE, made up for the demo.\n")
+        with _warnings_as_lines():
+            result = run_demo(rows, out)
+    totals = result.totals
+    click.echo("")
+    click.echo(summary_table(totals, requests=result.requests))
+    if len(result.examples):
+        click.echo("\nA few of the rows (fake emails):")
+        for record in result.examples.itertuples(index=False):
+            first, last, company, email = record
+            click.echo(f"  {first} {last} ({company}): {email}")
+    click.echo(f"\nWrote {totals.rows:,} enriched rows to {out.resolve()}")
+    click.echo(
+        "Next: export SALESFINITY_API_KEY=... and "
+        "sfy-pandas enrich your_leads.csv --column linkedin_url"
+    )
+    if totals.interrupted:
+        click.get_current_context().exit(totals.exit_code)
+
+
+# -- helpers -------------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def _one_line_errors() -> Iterator[None]:
+    """Library errors as one ``Error:`` line: bad arguments exit 2, the rest exit 1."""
+    try:
+        yield
+    except (click.ClickException, click.exceptions.Exit):
+        raise
+    except SalesfinityError as exc:
+        raise click.ClickException(_message(exc)) from None
+    except KeyError as exc:
+        raise BadArgument(_message(exc)) from None
+    except (ValueError, TypeError) as exc:
+        raise BadArgument(_message(exc)) from None
+    except ImportError as exc:
+        raise click.ClickException(_message(exc)) from None
+    except OSError as exc:
+        where = f": {exc.filename}" if exc.filename else ""
+        raise click.ClickException(f"{exc.strerror or exc}{where}") from None
+    except (RuntimeError, sqlite3.Error) as exc:  # a simulator that did not start, a journal
+        raise click.ClickException(_message(exc)) from None
+
+
+def _message(exc: BaseException) -> str:
+    """The first line of the error's own words (a KeyError's, not its repr)."""
+    text = str(exc.args[0]) if isinstance(exc, KeyError) and exc.args else str(exc)
+    return text.strip().splitlines()[0] if text.strip() else type(exc).__name__
+
+
+@dataclasses.dataclass(frozen=True)
+class _RunOptions:
+    poll_interval: float
+    max_wait: float | None
+    quiet: bool
+
+    def api(self, base_url: str, api_key: str, journal: str | None) -> Api:
+        return Api(
+            base_url,
+            api_key,
+            journal,
+            poll_interval=self.poll_interval,
+            max_wait=self.max_wait,
+            progress=None if self.quiet else "text",
+        )
+
+
+@contextlib.contextmanager
+def _api(
+    base_url: str | None, journal: str | None, run: _RunOptions, *, dry_run: bool
+) -> Iterator[tuple[Api, Any]]:
+    """The API to talk to: the real one (key from the environment), or a simulator.
+
+    A simulator gets a temporary journal unless one is given: its ids die with it.
+    """
+    if base_url == _SIMULATOR:
+        from .simulator import serve_in_thread
+
+        with contextlib.ExitStack() as stack:
+            server = stack.enter_context(serve_in_thread())
+            if journal is None:
+                scratch = stack.enter_context(tempfile.TemporaryDirectory(prefix="sfy-"))
+                journal = str(Path(scratch) / "journal.sqlite3")
+            click.echo("Using the bundled simulator: the emails are FAKE.", err=True)
+            yield run.api(server.base_url, server.api_key, journal), server
+        return
+    url = resolve_base_url(base_url)
+    key = resolve_api_key(None)
+    if key is None:
+        if not dry_run:
+            _no_key()
+        key = _DRY_RUN_KEY
+    yield run.api(url, key, journal), None
+
+
+def _no_key() -> NoReturn:
+    raise BadArgument(
+        f"no API key: set it in the environment (export {API_KEY_ENV}=...); "
+        "it is never taken on the command line, where shell history would keep it. "
+        "To try without a key: --base-url simulator (fake emails)"
+    )
+
+
+def _chunk_line(first: int, last: int) -> None:
+    click.echo(f"Rows {first:,} to {last:,}:", err=True)
+
+
+def _commit_reached(writer: ChunkWriter, out: Path) -> None:
+    """Keep the rows written before a failure; a failing commit must not hide the cause."""
+    with contextlib.suppress(OSError):
+        writer.commit()
+        if writer.started:
+            click.echo(f"{writer.rows:,} rows were written to {out} before the error.", err=True)
+
+
+def _finish(totals: Totals, out: Path, *, requests: int | None, simulated: bool) -> NoReturn:
+    click.echo(summary_table(totals, requests=requests))
+    verb = "Dry run: wrote" if totals.dry_run else "Wrote"
+    click.echo(f"\n{verb} {totals.rows:,} rows to {out}" + (" (fake emails)" if simulated else ""))
+    if totals.interrupted:
+        click.echo(
+            "Interrupted. Run the same command again to finish: lookups already created "
+            "are polled, not sent again.",
+            err=True,
+        )
+    elif totals.running and not totals.dry_run:
+        click.echo(
+            f"{totals.running:,} rows are still running: sfy-pandas status {out} "
+            "refreshes them later.",
+            err=True,
+        )
+    click.get_current_context().exit(totals.exit_code)
+
+
+@contextlib.contextmanager
+def _warnings_as_lines() -> Iterator[None]:
+    """Show library warnings (a low balance, say) as one ``Warning:`` line on stderr."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("default")
+        warnings.showwarning = _show_warning  # restored when catch_warnings exits
+        yield
+
+
+def _show_warning(message: Warning | str, *args: object, **kwargs: object) -> None:
+    click.echo(f"Warning: {message}", err=True)
