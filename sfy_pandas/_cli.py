@@ -11,36 +11,30 @@ The API key is read from ``SALESFINITY_API_KEY`` only, and never printed.
 from __future__ import annotations
 
 import contextlib
-import dataclasses
-import sqlite3
-import tempfile
-import warnings
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, NoReturn
 
 import click
 
 from . import __version__
-from ._config import API_KEY_ENV, BASE_URL_ENV, JOURNAL_ENV, resolve_api_key, resolve_base_url
-from ._errors import SalesfinityError
-from ._file_run import Api, Totals, enrich_chunks, refresh_chunks
-from ._files import DEFAULT_CHUNK_ROWS, ChunkWriter, file_format, read_chunks
+from ._cli_support import (
+    SIMULATOR,
+    BadArgument,
+    RunOptions,
+    one_line_errors,
+    open_api,
+    warnings_as_lines,
+)
+from ._config import BASE_URL_ENV, JOURNAL_ENV
+from ._file_run import Totals, enrich_chunks, refresh_chunks
+from ._files import DEFAULT_CHUNK_ROWS, ChunkWriter, check_destination, file_format, read_chunks
 from ._report import summary_table
 from .simulator._command import simulate
 
 __all__ = ["cli", "main"]
 
-_SIMULATOR = "simulator"
 _CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 _SECONDS = click.FloatRange(min=0.0, min_open=True)
-_DRY_RUN_KEY = "dry-run"  # a dry run sends nothing, so it needs no real key
-
-
-class BadArgument(click.ClickException):
-    """A library error caused by the arguments: one line, exit code 2."""
-
-    exit_code = 2
 
 
 @click.group(context_settings=_CONTEXT)
@@ -190,18 +184,18 @@ def enrich(
       sfy-pandas enrich leads.xlsx -c linkedin_url --out leads.parquet --max-credits 500
       sfy-pandas enrich leads.csv -c linkedin_url --base-url simulator   # fake emails
     """
-    with _one_line_errors():
+    with one_line_errors():
         out = out or input_path.with_name(f"{input_path.stem}_enriched{input_path.suffix}")
         file_format(input_path)
-        file_format(out)
+        check_destination(out)
         if out.resolve() == input_path.resolve():
             raise BadArgument(
                 "--out must not be INPUT: an interrupted run would lose the rows not reached "
                 "(to refresh an enriched file in place, use sfy-pandas status)"
             )
-        run = _RunOptions(poll_interval, max_wait, quiet)
-        with _api(base_url, journal, run, dry_run=dry_run) as (api, sim):
-            with ChunkWriter(out) as writer, _warnings_as_lines():
+        run = RunOptions(poll_interval, max_wait, quiet)
+        with open_api(base_url, journal, run, dry_run=dry_run) as (api, sim):
+            with ChunkWriter(out) as writer, warnings_as_lines():
                 try:
                     totals = enrich_chunks(
                         read_chunks(input_path, chunk_rows),
@@ -259,20 +253,20 @@ def status(
       sfy-pandas enrich leads.csv -c linkedin_url --max-wait 600
       sfy-pandas status leads_enriched.csv
     """
-    with _one_line_errors():
+    with one_line_errors():
         out = out or file
         file_format(file)
-        file_format(out)
-        if base_url == _SIMULATOR:
+        check_destination(out)
+        if base_url == SIMULATOR:
             raise BadArgument(
                 "--base-url simulator starts a new simulator, which knows none of the file's "
                 "lookup ids; pass the URL of the API the file was enriched with"
             )
-        run = _RunOptions(poll_interval, max_wait, quiet)
+        run = RunOptions(poll_interval, max_wait, quiet)
         with (
-            _api(base_url, None, run, dry_run=False) as (api, _),
+            open_api(base_url, None, run, dry_run=False) as (api, _),
             ChunkWriter(out) as writer,
-            _warnings_as_lines(),
+            warnings_as_lines(),
         ):
             totals = refresh_chunks(
                 read_chunks(file, chunk_rows),
@@ -319,11 +313,11 @@ def demo(rows: int, out: Path) -> None:
     """
     from ._demo import run_demo
 
-    with _one_line_errors():
-        file_format(out)
+    with one_line_errors():
+        check_destination(out)
         click.echo("Demo: a local simulator stands in for the Salesfinity API.")
         click.echo("The emails it returns are FAKE, made up for the demo.\n")
-        with _warnings_as_lines():
+        with warnings_as_lines():
             result = run_demo(rows, out)
     totals = result.totals
     click.echo("")
@@ -343,87 +337,6 @@ def demo(rows: int, out: Path) -> None:
 
 
 # -- helpers -------------------------------------------------------------------------
-
-
-@contextlib.contextmanager
-def _one_line_errors() -> Iterator[None]:
-    """Library errors as one ``Error:`` line: bad arguments exit 2, the rest exit 1."""
-    try:
-        yield
-    except (click.ClickException, click.exceptions.Exit):
-        raise
-    except SalesfinityError as exc:
-        raise click.ClickException(_message(exc)) from None
-    except KeyError as exc:
-        raise BadArgument(_message(exc)) from None
-    except (ValueError, TypeError) as exc:
-        raise BadArgument(_message(exc)) from None
-    except ImportError as exc:
-        raise click.ClickException(_message(exc)) from None
-    except OSError as exc:
-        where = f": {exc.filename}" if exc.filename else ""
-        raise click.ClickException(f"{exc.strerror or exc}{where}") from None
-    except (RuntimeError, sqlite3.Error) as exc:  # a simulator that did not start, a journal
-        raise click.ClickException(_message(exc)) from None
-
-
-def _message(exc: BaseException) -> str:
-    """The first line of the error's own words (a KeyError's, not its repr)."""
-    text = str(exc.args[0]) if isinstance(exc, KeyError) and exc.args else str(exc)
-    return text.strip().splitlines()[0] if text.strip() else type(exc).__name__
-
-
-@dataclasses.dataclass(frozen=True)
-class _RunOptions:
-    poll_interval: float
-    max_wait: float | None
-    quiet: bool
-
-    def api(self, base_url: str, api_key: str, journal: str | None) -> Api:
-        return Api(
-            base_url,
-            api_key,
-            journal,
-            poll_interval=self.poll_interval,
-            max_wait=self.max_wait,
-            progress=None if self.quiet else "text",
-        )
-
-
-@contextlib.contextmanager
-def _api(
-    base_url: str | None, journal: str | None, run: _RunOptions, *, dry_run: bool
-) -> Iterator[tuple[Api, Any]]:
-    """The API to talk to: the real one (key from the environment), or a simulator.
-
-    A simulator gets a temporary journal unless one is given: its ids die with it.
-    """
-    if base_url == _SIMULATOR:
-        from .simulator import serve_in_thread
-
-        with contextlib.ExitStack() as stack:
-            server = stack.enter_context(serve_in_thread())
-            if journal is None:
-                scratch = stack.enter_context(tempfile.TemporaryDirectory(prefix="sfy-"))
-                journal = str(Path(scratch) / "journal.sqlite3")
-            click.echo("Using the bundled simulator: the emails are FAKE.", err=True)
-            yield run.api(server.base_url, server.api_key, journal), server
-        return
-    url = resolve_base_url(base_url)
-    key = resolve_api_key(None)
-    if key is None:
-        if not dry_run:
-            _no_key()
-        key = _DRY_RUN_KEY
-    yield run.api(url, key, journal), None
-
-
-def _no_key() -> NoReturn:
-    raise BadArgument(
-        f"no API key: set it in the environment (export {API_KEY_ENV}=...); "
-        "it is never taken on the command line, where shell history would keep it. "
-        "To try without a key: --base-url simulator (fake emails)"
-    )
 
 
 def _chunk_line(first: int, last: int) -> None:
@@ -455,16 +368,3 @@ def _finish(totals: Totals, out: Path, *, requests: int | None, simulated: bool)
             err=True,
         )
     click.get_current_context().exit(totals.exit_code)
-
-
-@contextlib.contextmanager
-def _warnings_as_lines() -> Iterator[None]:
-    """Show library warnings (a low balance, say) as one ``Warning:`` line on stderr."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("default")
-        warnings.showwarning = _show_warning  # restored when catch_warnings exits
-        yield
-
-
-def _show_warning(message: Warning | str, *args: object, **kwargs: object) -> None:
-    click.echo(f"Warning: {message}", err=True)

@@ -34,6 +34,7 @@ __all__ = [
     "EXCEL_MAX_ROWS",
     "ChunkWriter",
     "FileFormat",
+    "check_destination",
     "file_format",
     "read_chunks",
 ]
@@ -162,6 +163,23 @@ def _excel_chunks(name: str, rows: int) -> Iterator[pd.DataFrame]:
 # -- writing ---------------------------------------------------------------------
 
 
+def check_destination(path: str | os.PathLike[str]) -> FileFormat:
+    """The format ``path`` would be written in, once it is sure it can be.
+
+    ``ValueError`` for an unknown extension or a missing folder, ``ImportError``
+    (with the install command) for a missing optional dependency. Touches nothing.
+    """
+    kind = file_format(path)
+    folder = Path(path).parent
+    if not folder.is_dir():
+        raise ValueError(f"{os.fspath(path)}: there is no folder {str(folder)!r}")
+    if kind is FileFormat.PARQUET:
+        _require("pyarrow")
+    elif kind is FileFormat.EXCEL:
+        _require("openpyxl")
+    return kind
+
+
 class ChunkWriter:
     """Writes frames one after another into one file, in the format of its extension.
 
@@ -175,13 +193,7 @@ class ChunkWriter:
 
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = Path(path)
-        self.format = file_format(self.path)
-        if not self.path.parent.is_dir():
-            raise ValueError(f"{self.path}: there is no folder {str(self.path.parent)!r}")
-        if self.format is FileFormat.PARQUET:
-            _require("pyarrow")
-        elif self.format is FileFormat.EXCEL:
-            _require("openpyxl")
+        self.format = check_destination(self.path)
         self.rows = 0
         # Hidden, beside the destination (so the final move is atomic), and with
         # the same extension (pandas' Excel writer checks it).
