@@ -11,8 +11,9 @@ The API key is read from ``SALESFINITY_API_KEY`` only, and never printed.
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any, NoReturn, TypeVar
 
 import click
 
@@ -32,6 +33,8 @@ from ._report import summary_table
 from .simulator._command import simulate
 
 __all__ = ["cli", "main"]
+
+_F = TypeVar("_F", bound=Callable[..., Any])
 
 _CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 _SECONDS = click.FloatRange(min=0.0, min_open=True)
@@ -61,15 +64,14 @@ def main() -> None:
 # -- shared options ------------------------------------------------------------------
 
 
-def _base_url_option(func: Any) -> Any:
+def _base_url_option(help: str) -> Callable[[_F], _F]:
     return click.option(
         "--base-url",
         metavar="URL",
         envvar=BASE_URL_ENV,
         show_envvar=True,
-        help="The API to use; 'simulator' starts the bundled simulator (fake emails). "
-        "[default: the Salesfinity API]",
-    )(func)
+        help=f"{help} [default: the Salesfinity API]",
+    )
 
 
 def _run_options(func: Any) -> Any:
@@ -143,7 +145,7 @@ def _run_options(func: Any) -> Any:
     help="SQLite file that makes a rerun resume instead of re-sending; 'off' for none. "
     "[default: journal.sqlite3 in your user cache directory]",
 )
-@_base_url_option
+@_base_url_option("The API to use; 'simulator' starts the bundled simulator (fake emails).")
 @_run_options
 def enrich(
     *,
@@ -227,7 +229,7 @@ def enrich(
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write the refreshed file here. [default: FILE, in place]",
 )
-@_base_url_option
+@_base_url_option("The API the file was enriched with.")
 @_run_options
 def status(
     *,
