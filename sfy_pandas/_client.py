@@ -327,8 +327,8 @@ class AsyncSalesfinity(BaseSalesfinity):
         """Send until a final answer: a 2xx (or ``accept``-ed) response, else raise.
 
         Each attempt takes a slot from the pacer; a retryable failure waits (a 429
-        closes the pacer's gate for everyone instead) and tries again, within the
-        retry policy's attempts and total time.
+        closes the pacer's gate for everyone instead, and the next attempt waits
+        there) and tries again, within the retry policy's attempts and total time.
         """
         if self._closed:
             raise RuntimeError("this AsyncSalesfinity client is closed; make a new one")
@@ -364,7 +364,7 @@ class AsyncSalesfinity(BaseSalesfinity):
                     return response
 
             if verdict.retry:
-                wait = self._count_failure(verdict, endpoint, attempt, response)
+                wait = self._note_failure(verdict, endpoint, attempt, response, sent_at)
                 scaled = wait * policy.wait_scale
                 if (
                     attempt < policy.attempts
@@ -372,32 +372,38 @@ class AsyncSalesfinity(BaseSalesfinity):
                 ):
                     stats.retries += 1
                     stats.waited_seconds += wait
-                    await self._pause(verdict, sent_at, scaled)
+                    if scaled > 0 and not verdict.rate_limited:  # a 429 waits at the gate
+                        await asyncio.sleep(scaled)
                     continue
             # from None: the message already names the httpx error, and the raw one
             # (with its request and headers) stays out of tracebacks.
             raise self._failure(response, error, attempt, time.monotonic() - start) from None
 
-    def _count_failure(
-        self, verdict: Verdict, endpoint: str, attempt: int, response: httpx.Response | None
+    def _note_failure(
+        self,
+        verdict: Verdict,
+        endpoint: str,
+        attempt: int,
+        response: httpx.Response | None,
+        sent_at: float,
     ) -> float:
-        """Count a retryable failure in the stats; return the wait it calls for (unscaled)."""
-        if verdict.rate_limited:
-            self.stats.rate_limited += 1
-        if verdict.ambiguous and endpoint == "create":
-            self.stats.ambiguous_creates += 1
+        """Count a retryable failure; return the wait it calls for (before scaling).
+
+        A 429 also closes the pacer's gate for every request of the client (and
+        cuts its limits), whether or not this request will be sent again.
+        """
+        stats = self.stats
         retry_after = None
         if response is not None:
             retry_after = parse_retry_after(response.headers.get("retry-after"))
-        return self._retry.wait(attempt, retry_after)
-
-    async def _pause(self, verdict: Verdict, sent_at: float, wait: float) -> None:
+        wait = self._retry.wait(attempt, retry_after)
         if verdict.rate_limited:
-            # Everyone waits, not only this request: the pacer's gate closes for all.
-            self._pacer.on_rate_limited(sent_at, wait)
-            self.stats.concurrency_limit, self.stats.rate_cap = self._pacer.limit, self._pacer.rate
-        elif wait > 0:
-            await asyncio.sleep(wait)
+            stats.rate_limited += 1
+            self._pacer.on_rate_limited(sent_at, wait * self._retry.wait_scale)
+            stats.concurrency_limit, stats.rate_cap = self._pacer.limit, self._pacer.rate
+        if verdict.ambiguous and endpoint == "create":
+            stats.ambiguous_creates += 1
+        return wait
 
 
 async def _gather_or_cancel(coros: list[Coroutine[Any, Any, _T]]) -> list[_T]:

@@ -9,6 +9,7 @@ import httpx
 import pytest
 
 from sfy_pandas._client import AsyncSalesfinity
+from sfy_pandas._errors import RateLimitError
 from sfy_pandas._pacing import RATE_CUT, RATE_CUT_DEEP, RATE_RAMP, Pacer
 from sfy_pandas._retry import RetryPolicy
 
@@ -281,3 +282,21 @@ async def test_the_concurrency_limit_is_cut_by_429s_and_shown_in_the_stats() -> 
         await asyncio.gather(*(client.create(PROFILE) for _ in range(6)))
     assert client.stats.rate_limited == 6
     assert client.stats.concurrency_limit == 4  # 6 successes since: not yet a run of 8
+
+
+async def test_a_429_closes_the_gate_for_others_even_when_its_request_gives_up() -> None:
+    answers = iter([httpx.Response(429, headers={"Retry-After": "1"})])
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return next(answers, None) or created(request)
+
+    async with AsyncSalesfinity(
+        KEY,
+        transport=httpx.MockTransport(handler),
+        retry=RetryPolicy(attempts=1, wait_scale=0.1),  # Retry-After 1 s -> 100 ms
+    ) as client:
+        with pytest.raises(RateLimitError):
+            await client.create(PROFILE)
+        started = time.monotonic()
+        await client.create(PROFILE)
+    assert time.monotonic() - started >= 0.09
