@@ -210,11 +210,19 @@ async def test_an_injected_http_client_is_used_and_left_open() -> None:
         assert not http.is_closed
 
 
+class ClosableTransport(httpx.MockTransport):
+    closed = False
+
+    async def aclose(self) -> None:
+        self.closed = True
+
+
 async def test_the_client_closes_the_http_client_it_made() -> None:
-    client = AsyncSalesfinity(KEY, transport=httpx.MockTransport(CREATED))
+    transport = ClosableTransport(CREATED)
+    client = AsyncSalesfinity(KEY, transport=transport)
     async with client:
         pass
-    assert client._http.is_closed
+    assert transport.closed
     with pytest.raises(RuntimeError, match="closed"):
         await client.credits()
 
