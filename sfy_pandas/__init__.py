@@ -8,7 +8,7 @@ import importlib.metadata as _metadata
 # Importing the accessor module registers df.salesfinity: that side effect is
 # why `import sfy_pandas` is all a notebook needs.
 from . import _accessor as _accessor
-from ._client import AsyncSalesfinity
+from ._client import AsyncSalesfinity, ClientStats
 from ._errors import (
     APIConnectionError,
     APIStatusError,
@@ -22,7 +22,9 @@ from ._errors import (
     SalesfinityError,
     ServerError,
 )
+from ._export import safe_for_spreadsheet
 from ._models import EmailType, Lookup, Status
+from ._retry import RetryPolicy
 from ._run import EnrichmentRun
 from ._sample import sample_leads_path
 
@@ -38,6 +40,7 @@ __all__ = [
     "AsyncSalesfinity",
     "AuthenticationError",
     "BadRequestError",
+    "ClientStats",
     "EmailType",
     "EnrichmentRun",
     "InsufficientCreditsError",
@@ -45,9 +48,11 @@ __all__ = [
     "Lookup",
     "NotFoundError",
     "RateLimitError",
+    "RetryPolicy",
     "SalesfinityError",
     "ServerError",
     "Status",
     "__version__",
+    "safe_for_spreadsheet",
     "sample_leads_path",
 ]

@@ -21,6 +21,7 @@ from typing import Any, Protocol
 
 from ._config import MAX_BATCH
 from ._errors import (
+    APIConnectionError,
     AuthenticationError,
     BadRequestError,
     InsufficientCreditsError,
@@ -178,6 +179,7 @@ class Engine:
         self._creators_done = asyncio.Event()
         self._poll_now = asyncio.Event()
         self._out_of_credits: str | None = None
+        self._failure: str | None = None
         self._budget = _Budget(self.options.max_credits)
 
     def stop(self) -> None:
@@ -198,10 +200,10 @@ class Engine:
                 self.stats.max_cost = len(to_create)
                 self._mark_not_sent(to_create, "dry run: not sent")
                 return self.stats
-            if to_create:
-                await self._check_balance(len(to_create))
             for job in to_create:
                 self._queue.put_nowait(job)
+            if to_create:
+                await self._check_balance(len(to_create))
             poller = asyncio.create_task(self._poll_loop(started))
             try:
                 await self._create_all()
@@ -213,6 +215,9 @@ class Engine:
                 with contextlib.suppress(asyncio.CancelledError):
                     await poller
             return self.stats
+        except SalesfinityError as exc:
+            self._failure = f"not sent: the run failed ({exc})"
+            raise
         finally:
             await self._settle_inflight()
             self._mark_not_sent(self._drain_queue(), self._unsent_reason())
@@ -246,7 +251,9 @@ class Engine:
         """Read the balance first: a wrong key fails here, before anything is sent."""
         try:
             balance = await self._client.credits()
-        except AuthenticationError:
+        except (AuthenticationError, APIConnectionError):
+            # A wrong key or an API out of reach fails every create the same
+            # way: one clear error now beats a slow trickle of error rows.
             raise
         except SalesfinityError as exc:
             log.debug("could not read the credit balance: %s", exc)
@@ -516,6 +523,8 @@ class Engine:
         return jobs
 
     def _unsent_reason(self) -> str:
+        if self._failure is not None:
+            return self._failure
         if self._out_of_credits is not None:
             return self._out_of_credits
         if self._stop.is_set():

@@ -170,7 +170,7 @@ class EnrichmentRun:
             stats, stopped = None, True
         except BaseException as exc:
             self._drain(timeout=0)
-            self._close(stopped=True)
+            self._close(stopped=True, hint=False)  # the error says what happened
             raise exc from None
         self._drain(timeout=0)
         self.finish(stats, stopped=stopped)
@@ -180,7 +180,7 @@ class EnrichmentRun:
         self._stats = stats
         self._close(stopped=stopped or bool(stats and stats.interrupted))
 
-    def _close(self, *, stopped: bool) -> None:
+    def _close(self, *, stopped: bool, hint: bool = True) -> None:
         if self._closed:
             return
         self._closed = True
@@ -188,7 +188,7 @@ class EnrichmentRun:
         _ACTIVE.pop(id(self._frame_ref()), None)
         snapshot = self.snapshot()
         self._view.close(snapshot, Outcome.of(snapshot, stopped=stopped))
-        if stopped and self._resume_hint:
+        if stopped and hint and self._resume_hint:
             print(self._resume_hint, file=sys.stderr)
 
     # -- reading -------------------------------------------------------------

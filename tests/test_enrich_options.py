@@ -112,6 +112,9 @@ def test_a_wrong_key_gives_one_clear_message_and_sends_nothing(serve):
     assert "SALESFINITY_API_KEY" in str(caught.value)
     assert "a-wrong-key-123" not in str(caught.value)
     assert server.ledger.lookups_created == 0
+    valid = frame["salesfinity_status"] != "invalid"
+    assert (frame.loc[valid, "salesfinity_status"] == "not-sent").all()
+    assert frame.loc[valid, "salesfinity_error"].str.contains("401").all()
 
 
 def test_a_missing_column_is_a_key_error_that_lists_the_columns():
