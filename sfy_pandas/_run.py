@@ -132,7 +132,10 @@ class EnrichmentRun:
                     if interrupted.is_set() and not asked_to_stop:
                         asked_to_stop = True
                         _runner.call_soon(self._slot.stop)
-                    self._drain(timeout=_DRAIN_INTERVAL)
+                    # Wake on the interval (or the end), not on every update: one
+                    # wake per create would cost the engine's thread a switch each.
+                    concurrent.futures.wait([future], timeout=_DRAIN_INTERVAL)
+                    self._drain(timeout=0)
             except KeyboardInterrupt:
                 # The second interrupt: abandon creates still in flight (the next
                 # run counts them in doubt) and end now.
