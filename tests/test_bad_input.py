@@ -289,8 +289,9 @@ def test_a_column_label_that_appears_twice_is_refused_naming_it(server):
 @pytest.mark.xfail(
     strict=True,
     reason=(
-        "library bug: a frame with MultiIndex columns fails with pandas' 'The truth "
-        "value of a Series is ambiguous', after the output columns were already added"
+        "library bug: a frame with MultiIndex columns gets its output columns added "
+        "under a partial key (pandas' Pandas4Warning, an error here), then fails with "
+        "'The truth value of a Series is ambiguous'"
     ),
 )
 def test_a_frame_with_multiindex_columns_is_enriched_or_refused_clearly(server):
