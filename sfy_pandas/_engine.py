@@ -426,6 +426,12 @@ class Engine:
         self.stats.poll_rounds += 1
         batches = [ids[i : i + MAX_BATCH] for i in range(0, len(ids), MAX_BATCH)]
         self.stats.status_calls += len(batches)
+        log.debug(
+            "polling round %d: %d running lookups in %d status calls",
+            self.stats.poll_rounds,
+            len(ids),
+            len(batches),
+        )
         answers = await asyncio.gather(
             *(self._client.query(batch) for batch in batches), return_exceptions=True
         )
