@@ -20,8 +20,11 @@ import pandas as pd
 
 from . import _frame, _runner
 from ._arguments import (
+    check_callback_url,
     check_column,
     check_count,
+    check_flag,
+    check_frame,
     check_progress,
     check_runner,
     check_seconds,
@@ -155,6 +158,7 @@ class SalesfinityAccessor:
         Returns the run; its repr is a short summary.
         """
         check_runner(runner)
+        check_flag("wait", wait)
         plan = self._plan(
             column,
             kind=type,
@@ -233,8 +237,10 @@ class SalesfinityAccessor:
         pending = active_run(frame)
         if pending is not None:
             return pending.wait() if wait else pending
+        check_frame(frame)
         check_progress(progress)
         check_runner(runner)
+        check_flag("wait", wait)
         check_seconds("poll_interval", poll_interval, allow_none=False)
         check_seconds("max_wait", max_wait, allow_none=True)
         for name in (_frame.STATUS, _frame.ID):
@@ -279,6 +285,7 @@ class SalesfinityAccessor:
     ) -> _Plan:
         """Check every argument of enrich(), then say what the run will do."""
         frame = self._frame
+        check_frame(frame)
         check_column("column", frame, column)
         if external_id is not None:
             check_column("external_id", frame, external_id)
@@ -288,6 +295,9 @@ class SalesfinityAccessor:
         check_count("concurrency", concurrency, minimum=1)
         check_seconds("poll_interval", poll_interval, allow_none=False)
         check_seconds("max_wait", max_wait, allow_none=True)
+        check_callback_url(callback_url)
+        check_flag("dry_run", dry_run)
+        check_flag("refresh", refresh)
         _frame.check_columns(frame)
         row_map = _frame.map_rows(frame, column, kind, external_id)
         target = _target(api_key, base_url)

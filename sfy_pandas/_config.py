@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 from urllib.parse import urlsplit
 
 __all__ = [
@@ -35,17 +36,32 @@ DEFAULT_CONNECT_TIMEOUT = 10.0
 DEFAULT_READ_TIMEOUT = 30.0
 
 
+#: What an API key may hold: visible ASCII, the characters an HTTP header carries as is.
+_KEY_RE = re.compile(r"[\x21-\x7e]+")
+
+
 def resolve_api_key(api_key: str | None) -> str | None:
-    """The key from the argument, else from ``SALESFINITY_API_KEY``, else None."""
+    """The key from the argument, else from ``SALESFINITY_API_KEY``, else None.
+
+    A key that could not travel in an HTTP header is refused here, before any
+    work starts, with a message that does not show it.
+    """
     if api_key is not None:
         if not isinstance(api_key, str):
             raise TypeError(f"api_key must be a string, not {type(api_key).__name__}")
         key = api_key.strip()
         if not key:
             raise ValueError("api_key is empty; pass your Salesfinity API key or leave it unset")
-        return key
-    from_env = os.environ.get(API_KEY_ENV, "").strip()
-    return from_env or None
+    else:
+        key = os.environ.get(API_KEY_ENV, "").strip()
+        if not key:
+            return None
+    if not _KEY_RE.fullmatch(key):
+        raise ValueError(
+            "api_key holds spaces or characters that cannot travel in an HTTP header; "
+            f"check the api_key argument or {API_KEY_ENV}"
+        )
+    return key
 
 
 def resolve_base_url(base_url: str | None) -> str:

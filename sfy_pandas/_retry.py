@@ -17,6 +17,7 @@ import datetime as dt
 import email.utils
 import math
 import random
+import ssl
 import time
 from dataclasses import dataclass
 from typing import NamedTuple
@@ -133,6 +134,8 @@ def classify_status(status_code: int) -> Verdict:
 
 def classify_transport_error(exc: httpx.HTTPError) -> Verdict:
     """The verdict on a request that got no answer."""
+    if _caused_by_certificate(exc):
+        return _FINAL  # an untrusted certificate stays untrusted: no retry can succeed
     if isinstance(exc, (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)):
         return _RETRY  # never reached the server
     if isinstance(exc, (httpx.WriteError, httpx.WriteTimeout)):
@@ -142,3 +145,15 @@ def classify_transport_error(exc: httpx.HTTPError) -> Verdict:
     # Proxy, TLS-less protocol and local protocol errors, undecodable bodies:
     # sending the same request again will fail the same way.
     return _FINAL
+
+
+def _caused_by_certificate(exc: BaseException) -> bool:
+    """True when TLS verification refused the server (httpx wraps the ssl error)."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, ssl.SSLCertVerificationError):
+            return True
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return False

@@ -272,13 +272,6 @@ def test_duplicated_index_labels_and_a_multiindex_are_addressed_by_position(serv
     assert_rows_match_ground_truth(frame, server)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "library bug: with two columns of the same label, every row becomes "
-        "'invalid: not text (ndarray)' instead of a clear error about the label"
-    ),
-)
 def test_a_column_label_that_appears_twice_is_refused_naming_it(server):
     frame = pd.DataFrame([["linkedin.com/in/a", "linkedin.com/in/b"]], columns=["li", "li"])
     with pytest.raises(ValueError, match="'li'"):
@@ -286,14 +279,6 @@ def test_a_column_label_that_appears_twice_is_refused_naming_it(server):
     assert "salesfinity_status" not in frame.columns
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "library bug: a frame with MultiIndex columns gets its output columns added "
-        "under a partial key (pandas' Pandas4Warning, an error here), then fails with "
-        "'The truth value of a Series is ambiguous'"
-    ),
-)
 def test_a_frame_with_multiindex_columns_is_enriched_or_refused_clearly(server):
     frame = pd.DataFrame({("contact", "li"): ["linkedin.com/in/mi-a"], ("contact", "name"): ["A"]})
     columns = list(frame.columns)
@@ -352,14 +337,6 @@ def test_a_bad_argument_is_refused_before_anything_is_sent(server, call, error, 
     assert "salesfinity_status" not in frame.columns
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "library gap: callback_url is checked only at the first create, after the "
-        "balance was read and the output columns added, and the rows are left "
-        "without a status"
-    ),
-)
 def test_a_callback_url_that_is_not_http_is_refused_before_anything_is_sent(server):
     frame = pd.DataFrame({"linkedin_url": ["linkedin.com/in/cb-a", "linkedin.com/in/cb-b"]})
     before = server.ledger
@@ -369,13 +346,6 @@ def test_a_callback_url_that_is_not_http_is_refused_before_anything_is_sent(serv
     assert "salesfinity_status" not in frame.columns
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "library gap: refresh/dry_run/wait take any truthy value, so refresh='false' "
-        "(a string from a config file) asks again, and pays again, for every profile"
-    ),
-)
 def test_a_flag_given_as_a_string_is_refused_rather_than_read_as_true(serve, journal_path):
     server = serve(**QUICK)
     frame = pd.DataFrame({"linkedin_url": ["linkedin.com/in/flag-a"]})
@@ -385,3 +355,11 @@ def test_a_flag_given_as_a_string_is_refused_rather_than_read_as_true(serve, jou
             "linkedin_url", refresh="false", **_kwargs(server, journal=journal_path)
         )
     assert server.ledger.lookups_created == 1
+
+
+def test_an_api_key_that_cannot_travel_in_a_header_is_refused_before_the_frame_changes():
+    frame = pd.DataFrame({"linkedin_url": ["linkedin.com/in/key-a"]})
+    with pytest.raises(ValueError, match="api_key") as caught:
+        frame.salesfinity.enrich("linkedin_url", api_key="my secret key", journal="off")
+    assert "my secret key" not in str(caught.value)
+    assert list(frame.columns) == ["linkedin_url"]

@@ -191,14 +191,6 @@ def test_environment_switches_that_turn_verification_off_elsewhere_do_not_here(
     assert seen == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "library gap: a certificate that fails verification is retried like a "
-        "network blip (8 attempts; through enrich() that is 30-60 s of back-off "
-        "before the run fails), though no retry can succeed"
-    ),
-)
 def test_a_certificate_failure_is_not_retried(https_server):
     async def attempts() -> int:
         async with sfy_pandas.AsyncSalesfinity(KEY, base_url=https_server[0], retry=NO_WAITS) as c:
