@@ -215,7 +215,7 @@ class Engine:
                 with contextlib.suppress(asyncio.CancelledError):
                     await poller
             return self.stats
-        except SalesfinityError as exc:
+        except Exception as exc:  # whatever ends the run, its unsent rows must say so
             self._failure = f"not sent: the run failed ({exc})"
             raise
         finally:
