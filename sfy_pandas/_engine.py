@@ -410,11 +410,14 @@ class Engine:
             polled = bool(self._running)
             changed = await self._poll_round()
             changed |= await self._check_waiting()
-            # Back off only while lookups sit unchanged; with nothing to poll yet
-            # (creates still going out) the next ids must not wait for a long interval.
+            # Back off while lookups sit unchanged, and while creates are still going
+            # out: under a rate limit every status call takes a create's place, and
+            # the last round (when the creates end) asks for everything anyway.
+            # With nothing to poll yet the first ids must not wait for a long interval.
+            creating = not self._creators_done.is_set()
             interval = (
                 min(interval * options.poll_backoff, options.poll_max)
-                if polled and not changed
+                if polled and (creating or not changed)
                 else options.poll_initial
             )
 
