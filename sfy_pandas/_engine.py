@@ -244,6 +244,7 @@ class Engine:
                 updates.append(Update.reused(job.key, lookup))
             else:
                 to_create.append(job)
+        del entries  # before the updates go out: on a big rerun both are large
         self._publish(updates)
         return to_create
 

@@ -27,6 +27,7 @@ import enum
 import os
 import socket
 import sqlite3
+import sys
 import time
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
@@ -194,7 +195,9 @@ class Journal:
 
     def entries(self, keys: Iterable[ProfileKey]) -> dict[ProfileKey, Entry]:
         """What the journal knows of these profiles (absent ones are left out)."""
-        wanted = set(keys)
+        # Each entry keeps the caller's own key: a million profiles read back
+        # would otherwise hold a second copy of every URL.
+        wanted = {key: key for key in keys}
         if not wanted:
             return {}
         found: dict[ProfileKey, Entry] = {}
@@ -206,8 +209,8 @@ class Journal:
             (self.base_url,),
         )
         for row in rows:
-            key = (row[0], row[1])
-            if key in wanted:
+            key = wanted.get((row[0], row[1]))
+            if key is not None:
                 found[key] = _entry(key, row[2:])
         return found
 
@@ -365,7 +368,8 @@ def _entry(key: ProfileKey, row: Sequence[object]) -> Entry:
         lookup_id=lookup_id if isinstance(lookup_id, str) else None,
         status=Status(status) if isinstance(status, str) else None,
         email=email if isinstance(email, str) else None,
-        email_type=email_type if isinstance(email_type, str) else None,
+        # Interned: "work" or "personal" on every row, one object each.
+        email_type=sys.intern(email_type) if isinstance(email_type, str) else None,
         owner=owner if isinstance(owner, str) else None,
         claimed_at=float(claimed_at) if isinstance(claimed_at, (int, float)) else None,
         creates=int(creates) if isinstance(creates, int) else 0,
