@@ -173,10 +173,14 @@ def enrich(params: dict[str, Any]) -> dict[str, Any]:
     import sfy_pandas  # noqa: F401  (registers df.salesfinity)
 
     counter = CommCounter() if params.get("progress") == "widget" else None
+    if counter is not None:
+        import ipywidgets  # noqa: F401  (imported before the baseline: not the run's memory)
     rounds = PollingRounds()
-    baseline_mb = rss_mb()
-    frame = lead_frame(params["rows"])
+    # Read from Parquet: Arrow-backed columns straight away, without the Python
+    # strings that building them here would leave in the heap.
+    frame = pd.read_parquet(params["leads"]) if "leads" in params else lead_frame(params["rows"])
     frame_mb = frame.memory_usage(deep=True).sum() / 1e6
+    baseline_mb = rss_mb()
     profiler = _Profilers() if params.get("profile") else None
     with stdout_to_stderr():
         if profiler is not None:
@@ -267,6 +271,12 @@ def analyst_loop(params: dict[str, Any]) -> dict[str, Any]:
         frame["email"] = frame["linkedin_url"].progress_apply(lookup)
         wall = time.monotonic() - started
     return {"rows": len(frame), "wall": wall, "found": int(frame["email"].notna().sum())}
+
+
+def write_leads(params: dict[str, Any]) -> dict[str, Any]:
+    """Write ``rows`` generated leads to a Parquet file, for a run to read."""
+    lead_frame(params["rows"]).to_parquet(params["leads"], index=False)
+    return {"rows": params["rows"]}
 
 
 def fill_journal(params: dict[str, Any]) -> dict[str, Any]:
@@ -370,6 +380,7 @@ SCENARIOS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "enrich": enrich,
     "analyst_loop": analyst_loop,
     "fill_journal": fill_journal,
+    "write_leads": write_leads,
     "rerun": rerun,
 }
 

@@ -28,16 +28,36 @@ class Tally:
     def __init__(self, simulator: Any) -> None:
         self.simulator = simulator
         self.batches: list[tuple[float, int]] = []  # (monotonic time, ids asked)
+        self.started: float | None = None  # the first API request
+        self.seconds: list[list[int]] = []  # per second since then: [answered, 429s]
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         path = scope.get("path")
-        if scope["type"] == "http" and path == LEDGER_PATH:
+        if scope["type"] != "http":
+            await self.simulator(scope, receive, send)
+            return
+        if path == LEDGER_PATH:
             await self._ledger(send)
             return
-        if scope["type"] == "http" and path == BATCH_PATH:
+        send = self._count(send)
+        if path == BATCH_PATH:
             await self.simulator(scope, *self._watch_batch(receive, send))
             return
         await self.simulator(scope, receive, send)
+
+    def _count(self, send: Any) -> Any:
+        async def counted_send(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                now = time.monotonic()
+                if self.started is None:
+                    self.started = now
+                second = int(now - self.started)
+                while len(self.seconds) <= second:
+                    self.seconds.append([0, 0])
+                self.seconds[second][message["status"] == 429] += 1
+            await send(message)
+
+        return counted_send
 
     def _watch_batch(self, receive: Any, send: Any) -> tuple[Any, Any]:
         body = bytearray()
@@ -68,6 +88,7 @@ class Tally:
                 "max_creates_per_profile": max(per_profile, default=0),
                 "duplicates": len(ledger.duplicates()),
                 "batches": self.batches,
+                "seconds": self.seconds,
                 "cpu_seconds": usage.ru_utime + usage.ru_stime,
                 "now": time.monotonic(),
             }

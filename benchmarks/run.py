@@ -216,12 +216,15 @@ def per_row_loop(settings: Settings, limit: Limit) -> dict[str, Any]:
 
 
 def client_overhead(settings: Settings, tmp: Path) -> tuple[dict[str, Any], dict[str, Any]]:
+    leads = str(tmp / "overhead.parquet")
+    scenario("write_leads", rows=settings.overhead_rows, leads=leads)
     with serve(**UNLIMITED) as server:
         before = server.ledger()
         run = scenario(
             "enrich",
             base_url=server.base_url,
             rows=settings.overhead_rows,
+            leads=leads,
             journal=str(tmp / "overhead.sqlite3"),
             progress="widget",
         )
@@ -243,8 +246,10 @@ def memory(settings: Settings, tmp: Path) -> dict[str, Any]:
     # No server: every answer is in the journal, so nothing is sent (a request
     # to this port would fail the run).
     target = {"base_url": "http://127.0.0.1:9", "journal": str(tmp / "memory.sqlite3")}
+    leads = str(tmp / "memory.parquet")
+    scenario("write_leads", rows=settings.memory_rows, leads=leads)
     filled = scenario("fill_journal", rows=settings.memory_rows, **target)
-    run = scenario("rerun", rows=settings.memory_rows, **target)
+    run = scenario("rerun", rows=settings.memory_rows, leads=leads, **target)
     run["fill_seconds"] = filled["seconds"]
     run["journal_mb"] = sum(p.stat().st_size for p in tmp.glob("memory.sqlite3*")) / 1e6
     return run
@@ -369,12 +374,13 @@ def report(settings: Settings, results: Results) -> str:
         f"({over['wall']:.0f} s) | - | - |",
         f"| 3 | where the client's CPU goes (pyinstrument, {prof['rows']:,} rows) "
         f"| {cpu_split(prof['profile'])} | - | - |",
-        f"| 3 | peak memory, {mem['rows']:,}-row rerun (all answers in the journal) "
-        f"| {peak:,.0f} MB above the bare interpreter = **{peak / mem['frame_mb']:.0f}x** the "
-        f"frame ({mem['frame_mb']:,.0f} MB; {mem['frame_after_mb']:,.0f} MB enriched; journal "
-        f"{mem['journal_mb']:,.0f} MB on disk) | - | - |",
-        f"| 3 | peak memory, {over['rows']:,}-row first run | {fresh:,.0f} MB = "
-        f"{fresh / over['frame_mb']:.0f}x the frame ({over['frame_mb']:,.1f} MB) | - | - |",
+        f"| 3 | peak memory, {mem['rows']:,}-row rerun (every answer in the journal) "
+        f"| the run added {peak:,.0f} MB to a process holding the frame "
+        f"= **{peak / mem['frame_mb']:.0f}x** the frame ({mem['frame_mb']:,.0f} MB; "
+        f"{mem['frame_after_mb']:,.0f} MB enriched; journal {mem['journal_mb']:,.0f} MB on disk) "
+        "| - | - |",
+        f"| 3 | peak memory, {over['rows']:,}-row first run | the run added {fresh:,.0f} MB "
+        f"= {fresh / over['frame_mb']:.0f}x the frame ({over['frame_mb']:,.1f} MB) | - | - |",
     ]
     runs = [run for limit in settings.limits for run in results.bound[limit.name]]
     runs.append(over)
@@ -409,6 +415,16 @@ def report(settings: Settings, results: Results) -> str:
         f"{over['server_cpu'] / over['wall']:.0%} of its core busy | not the bottleneck "
         f"| {_met(asked < create_rate)} |",
     ]
+    lines += [
+        "",
+        "Requests the simulator answered in each second of the first run of row 1 "
+        "(* marks a second with 429s):",
+        "",
+    ]
+    for limit in settings.limits:
+        seconds = results.bound[limit.name][0]["server"]["seconds"]
+        shown = " ".join(f"{ok}{'*' if refused else ''}" for ok, refused in seconds)
+        lines.append(f"- {limit.name} ({limit.rate:g}/s): {shown}")
     return "\n".join(lines)
 
 
