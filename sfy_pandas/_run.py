@@ -135,7 +135,7 @@ class EnrichmentRun:
                     # Wake on the interval (or the end), not on every update: one
                     # wake per create would cost the engine's thread a switch each.
                     concurrent.futures.wait([future], timeout=_DRAIN_INTERVAL)
-                    self._drain(timeout=0)
+                    self._drain()
             except KeyboardInterrupt:
                 # The second interrupt: abandon creates still in flight (the next
                 # run counts them in doubt) and end now.
@@ -146,10 +146,11 @@ class EnrichmentRun:
             raise KeyboardInterrupt
         return self
 
-    def _drain(self, timeout: float) -> None:
+    def _drain(self) -> None:
+        """Take everything the engine has queued so far, without waiting."""
         batches: list[Update] = []
         try:
-            item = self._queue.get(timeout=timeout) if timeout else self._queue.get_nowait()
+            item = self._queue.get_nowait()
             while True:
                 if isinstance(item, str):
                     warnings.warn(item, UserWarning, stacklevel=4)
@@ -195,10 +196,10 @@ class EnrichmentRun:
         except (concurrent.futures.CancelledError, asyncio.CancelledError):
             stats, stopped = None, True
         except BaseException as exc:
-            self._drain(timeout=0)
+            self._drain()
             self._close(stopped=True, hint=False)  # the error says what happened
             raise exc from None
-        self._drain(timeout=0)
+        self._drain()
         self.finish(stats, stopped=stopped)
 
     def finish(self, stats: RunStats | None, *, stopped: bool = False) -> None:
