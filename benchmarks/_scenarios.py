@@ -281,8 +281,8 @@ def write_leads(params: dict[str, Any]) -> dict[str, Any]:
 
 def fill_journal(params: dict[str, Any]) -> dict[str, Any]:
     """Leave a journal as a finished run over ``rows`` leads would: every answer in."""
-    from sfy_pandas._journal import Journal
     from sfy_pandas._models import Lookup, Status
+    from sfy_pandas.journal._journal import Journal
 
     started = time.monotonic()
     journal = Journal(params["journal"], base_url=params["base_url"])
@@ -315,13 +315,13 @@ class _Profilers:
         self.loop = Profiler(interval=0.0005, async_mode="disabled")
 
     def start(self) -> None:
-        from sfy_pandas import _runner
+        from sfy_pandas.run import _runner
 
         self._on_loop(_runner, self.loop.start)
         self.main.start()
 
     def stop(self) -> dict[str, Any]:
-        from sfy_pandas import _runner
+        from sfy_pandas.run import _runner
 
         main = self.main.stop()
         self._on_loop(_runner, self.loop.stop)

@@ -40,7 +40,7 @@ from typing import Any
 import pandas as pd
 
 import sfy_pandas
-import sfy_pandas._client
+import sfy_pandas.client._client
 from sfy_pandas._linkedin import ProfileURL, parse_profile
 from sfy_pandas._sample import messy_leads
 from sfy_pandas.simulator import ServerHandle, serve_in_thread
@@ -233,12 +233,12 @@ def simulator(timings: dict[str, float], **knobs: Any) -> Iterator[ServerHandle]
 @contextlib.contextmanager
 def read_timeout(seconds: float) -> Iterator[None]:
     """enrich() takes no timeout: shorten the client's named default for the scenario."""
-    saved = sfy_pandas._client.DEFAULT_READ_TIMEOUT
-    sfy_pandas._client.DEFAULT_READ_TIMEOUT = seconds
+    saved = sfy_pandas.client._client.DEFAULT_READ_TIMEOUT
+    sfy_pandas.client._client.DEFAULT_READ_TIMEOUT = seconds
     try:
         yield
     finally:
-        sfy_pandas._client.DEFAULT_READ_TIMEOUT = saved
+        sfy_pandas.client._client.DEFAULT_READ_TIMEOUT = saved
 
 
 def fault_scenario(setup: Setup, fault: str, knobs: dict[str, Any], note: str = "") -> Result:

@@ -5,10 +5,6 @@
 
 import importlib.metadata as _metadata
 
-# Importing the accessor module registers df.salesfinity: that side effect is
-# why `import sfy_pandas` is all a notebook needs.
-from . import _accessor as _accessor
-from ._client import AsyncSalesfinity, ClientStats
 from ._errors import (
     APIConnectionError,
     APIStatusError,
@@ -22,11 +18,16 @@ from ._errors import (
     SalesfinityError,
     ServerError,
 )
-from ._export import safe_for_spreadsheet
 from ._models import EmailType, Lookup, Status
-from ._retry import RetryPolicy
-from ._run import EnrichmentRun
 from ._sample import sample_leads_path
+from .client._client import AsyncSalesfinity, ClientStats
+from .client._retry import RetryPolicy
+from .frame._export import safe_for_spreadsheet
+
+# Importing the accessor module registers df.salesfinity: that side effect is
+# why `import sfy_pandas` is all a notebook needs.
+from .pandas import _accessor as _accessor
+from .run._handle import EnrichmentRun
 
 try:
     __version__ = _metadata.version("sfy-pandas")

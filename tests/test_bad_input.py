@@ -19,7 +19,7 @@ import pandas as pd
 import pytest
 
 import sfy_pandas
-from sfy_pandas._accessor import SalesfinityAccessor
+from sfy_pandas.pandas._accessor import SalesfinityAccessor
 from sfy_pandas.simulator import ServerHandle, serve_in_thread
 from tests.conftest import assert_rows_match_ground_truth, enrich_kwargs
 

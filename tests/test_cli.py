@@ -11,8 +11,8 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner, Result
 
-from sfy_pandas._cli import cli
 from sfy_pandas._sample import messy_leads
+from sfy_pandas.cli._commands import cli
 from sfy_pandas.simulator import ServerHandle, serve_in_thread
 from tests.conftest import assert_each_profile_created_once, assert_rows_match_ground_truth
 

@@ -10,9 +10,9 @@ from pathlib import Path
 import pandas as pd
 from click.testing import CliRunner
 
-from sfy_pandas._cli import cli
-from sfy_pandas._demo import demo_leads
 from sfy_pandas._sample import sample_leads_path
+from sfy_pandas.cli._commands import cli
+from sfy_pandas.cli._demo import demo_leads
 
 SCRIPT = Path(sys.executable).parent / "sfy-pandas"
 

@@ -16,9 +16,9 @@ import pandas as pd
 import pytest
 from click.testing import CliRunner
 
-from sfy_pandas._cli import cli
 from sfy_pandas._linkedin import ProfileURL, parse_profile
 from sfy_pandas._sample import messy_leads
+from sfy_pandas.cli._commands import cli
 from sfy_pandas.simulator import ServerHandle
 from tests.conftest import assert_each_profile_created_once, assert_rows_match_ground_truth
 

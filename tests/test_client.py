@@ -13,7 +13,6 @@ from typing import Any
 import httpx
 import pytest
 
-from sfy_pandas._client import AsyncSalesfinity
 from sfy_pandas._errors import (
     APIConnectionError,
     APIStatusError,
@@ -28,7 +27,8 @@ from sfy_pandas._errors import (
     ServerError,
 )
 from sfy_pandas._models import Status
-from sfy_pandas._retry import RetryPolicy
+from sfy_pandas.client._client import AsyncSalesfinity
+from sfy_pandas.client._retry import RetryPolicy
 
 KEY = "sk-test-SECRET-0123456789"
 PROFILE = "https://www.linkedin.com/in/janedoe"

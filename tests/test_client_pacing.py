@@ -8,10 +8,10 @@ import time
 import httpx
 import pytest
 
-from sfy_pandas._client import AsyncSalesfinity
 from sfy_pandas._errors import RateLimitError
-from sfy_pandas._pacing import RATE_CUT, RATE_CUT_DEEP, RATE_RAMP, Pacer
-from sfy_pandas._retry import RetryPolicy
+from sfy_pandas.client._client import AsyncSalesfinity
+from sfy_pandas.client._pacing import RATE_CUT, RATE_CUT_DEEP, RATE_RAMP, Pacer
+from sfy_pandas.client._retry import RetryPolicy
 
 KEY = "sk-test-SECRET-0123456789"
 PROFILE = "https://www.linkedin.com/in/janedoe"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import httpx
 import pytest
 
-from sfy_pandas._retry import (
+from sfy_pandas.client._retry import (
     RetryPolicy,
     classify_status,
     classify_transport_error,

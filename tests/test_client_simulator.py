@@ -8,10 +8,10 @@ from collections.abc import Callable
 
 import pytest
 
-from sfy_pandas._client import AsyncSalesfinity
 from sfy_pandas._errors import AuthenticationError, BadRequestError, InsufficientCreditsError
 from sfy_pandas._models import Lookup, Status
-from sfy_pandas._retry import RetryPolicy
+from sfy_pandas.client._client import AsyncSalesfinity
+from sfy_pandas.client._retry import RetryPolicy
 from sfy_pandas.simulator import ServerHandle
 
 Serve = Callable[..., ServerHandle]

@@ -10,10 +10,10 @@ import httpx
 import pytest
 
 from sfy_pandas import AsyncSalesfinity
-from sfy_pandas._client import RetryPolicy
-from sfy_pandas._engine import Engine, EngineOptions, Job, Update
-from sfy_pandas._journal import Journal, NullJournal
 from sfy_pandas._models import Lookup, Status
+from sfy_pandas.client._client import RetryPolicy
+from sfy_pandas.engine._engine import Engine, EngineOptions, Job, Update
+from sfy_pandas.journal._journal import Journal, NullJournal
 from sfy_pandas.simulator import Simulator
 
 FAST = {"pending_seconds": 0.05, "resolve_seconds": 0.2, "resolve_spread": 0.1}

@@ -8,8 +8,8 @@ import openpyxl
 import pandas as pd
 import pytest
 
-from sfy_pandas._export import neutralise_cell, safe_for_spreadsheet
-from sfy_pandas._files import ChunkWriter, read_chunks
+from sfy_pandas.frame._export import neutralise_cell, safe_for_spreadsheet
+from sfy_pandas.frame._files import ChunkWriter, read_chunks
 
 HOSTILE = [
     '=HYPERLINK("http://evil.example","click")',

@@ -10,14 +10,14 @@ from pathlib import Path
 
 import pytest
 
-from sfy_pandas._journal import (
+from sfy_pandas._models import Lookup, Status
+from sfy_pandas.journal._journal import (
     ClaimResult,
     Journal,
     NullJournal,
     State,
     open_journal,
 )
-from sfy_pandas._models import Lookup, Status
 
 BASE = "http://127.0.0.1:1"
 JANE = ("https://www.linkedin.com/in/jane", "work")

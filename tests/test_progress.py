@@ -15,7 +15,7 @@ import pytest
 from comm import DummyComm
 
 from sfy_pandas._models import Status
-from sfy_pandas._progress import (
+from sfy_pandas.progress._snapshot import (
     SUMMARY_WIDTH,
     NullProgress,
     Outcome,
@@ -26,8 +26,8 @@ from sfy_pandas._progress import (
     format_summary,
     make_progress,
 )
-from sfy_pandas._progress_text import TextProgress
-from sfy_pandas._progress_widget import WidgetProgress
+from sfy_pandas.progress._text import TextProgress
+from sfy_pandas.progress._widget import WidgetProgress
 
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 
@@ -598,7 +598,7 @@ def test_text_to_a_closed_stream_does_not_raise(caplog: pytest.LogCaptureFixture
 KERNEL_CELL = """
 import time
 from sfy_pandas._models import Status
-from sfy_pandas._progress import Outcome, ProgressSnapshot, make_progress
+from sfy_pandas.progress._snapshot import Outcome, ProgressSnapshot, make_progress
 
 rows, start = 10_000, time.monotonic()
 view = make_progress("auto")

@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 
 import sfy_pandas
-import sfy_pandas._client
+import sfy_pandas.client._client
 from sfy_pandas._linkedin import ProfileURL, parse_profile
 from sfy_pandas._sample import messy_leads
 from sfy_pandas.simulator import ServerHandle
@@ -135,7 +135,7 @@ def test_answers_slower_than_the_clients_time_out_are_retried_without_losing_a_r
 ):
     # enrich() has no timeout argument; the named default is shortened so that a
     # 2 s answer is past it (gap: the read time-out cannot be set from enrich()).
-    monkeypatch.setattr(sfy_pandas._client, "DEFAULT_READ_TIMEOUT", 0.5)
+    monkeypatch.setattr(sfy_pandas.client._client, "DEFAULT_READ_TIMEOUT", 0.5)
     server = serve(seed=52, slow_rate=0.05, slow_seconds=2.0, **CAP)
     frame = messy_leads(ROWS, seed=52)
     run = frame.salesfinity.enrich("linkedin_url", **enrich_kwargs(server))

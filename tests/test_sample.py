@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from sfy_pandas._frame import map_rows
 from sfy_pandas._sample import messy_leads, sample_leads_path
+from sfy_pandas.frame._rows import map_rows
 
 
 def test_the_bundled_csv_is_the_generated_sample():

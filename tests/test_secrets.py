@@ -24,8 +24,8 @@ import pytest
 from nbclient import NotebookClient
 
 import sfy_pandas
-from sfy_pandas._journal import Journal
 from sfy_pandas._sample import messy_leads
+from sfy_pandas.journal._journal import Journal
 from sfy_pandas.simulator import ServerHandle
 from tests.conftest import enrich_kwargs
 

@@ -15,11 +15,11 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from ._config import MAX_EXTERNAL_ID_CHARS
-from ._engine import Job, Update
-from ._journal import ProfileKey
-from ._linkedin import ProfileURL, parse_profile
-from ._models import Status
+from .._config import MAX_EXTERNAL_ID_CHARS
+from .._linkedin import ProfileURL, parse_profile
+from .._models import Status
+from ..engine._engine import Job, Update
+from ..journal._journal import ProfileKey
 
 __all__ = [
     "COLUMNS",

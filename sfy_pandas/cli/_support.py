@@ -16,12 +16,12 @@ from typing import TYPE_CHECKING, NoReturn
 
 import click
 
-from ._config import API_KEY_ENV, resolve_api_key, resolve_base_url
-from ._errors import SalesfinityError
+from .._config import API_KEY_ENV, resolve_api_key, resolve_base_url
+from .._errors import SalesfinityError
 from ._file_run import Api
 
 if TYPE_CHECKING:
-    from .simulator import ServerHandle
+    from ..simulator import ServerHandle
 
 __all__ = [
     "SIMULATOR",
@@ -99,7 +99,7 @@ def open_api(
     A simulator gets a temporary journal unless one is given: its ids die with it.
     """
     if base_url == SIMULATOR:
-        from .simulator import serve_in_thread
+        from ..simulator import serve_in_thread
 
         with contextlib.ExitStack() as stack:
             server = stack.enter_context(serve_in_thread())

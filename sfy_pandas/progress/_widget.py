@@ -18,8 +18,8 @@ from typing import Any
 
 import ipywidgets
 
-from ._models import STATUS_ORDER
-from ._progress import (
+from .._models import STATUS_ORDER
+from ._snapshot import (
     API_STATUSES,
     BAR_STYLES,
     Outcome,

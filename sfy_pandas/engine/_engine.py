@@ -19,16 +19,16 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from ._config import MAX_BATCH
-from ._errors import (
+from .._config import MAX_BATCH
+from .._errors import (
     APIConnectionError,
     AuthenticationError,
     BadRequestError,
     InsufficientCreditsError,
     SalesfinityError,
 )
-from ._journal import ClaimResult, Entry, Journal, ProfileKey, State, owner_is_alive
-from ._models import Lookup, Status
+from .._models import Lookup, Status
+from ..journal._journal import ClaimResult, Entry, Journal, ProfileKey, State, owner_is_alive
 
 __all__ = ["Engine", "EngineOptions", "Job", "RunStats", "Update"]
 

@@ -18,7 +18,15 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 import pandas as pd
 
-from . import _frame, _runner
+from .._config import API_KEY_ENV, resolve_api_key, resolve_base_url
+from .._models import EmailType, Status
+from ..client._client import AsyncSalesfinity
+from ..engine._engine import DEFAULT_CREATE_CONCURRENCY, Engine, EngineOptions, RunStats
+from ..frame import _rows as _frame
+from ..journal._journal import Journal, NullJournal, open_journal
+from ..progress._snapshot import make_progress
+from ..run import _runner
+from ..run._handle import EnrichmentRun, _EngineSlot, active_run
 from ._arguments import (
     check_callback_url,
     check_column,
@@ -30,16 +38,9 @@ from ._arguments import (
     check_seconds,
     check_type,
 )
-from ._client import AsyncSalesfinity
-from ._config import API_KEY_ENV, resolve_api_key, resolve_base_url
-from ._engine import DEFAULT_CREATE_CONCURRENCY, Engine, EngineOptions, RunStats
-from ._journal import Journal, NullJournal, open_journal
-from ._models import EmailType, Status
-from ._progress import make_progress
-from ._run import EnrichmentRun, _EngineSlot, active_run
 
 if TYPE_CHECKING:
-    from .simulator import ServerHandle
+    from ..simulator import ServerHandle
 
 __all__ = ["SalesfinityAccessor"]
 
@@ -87,7 +88,7 @@ def _bundled_simulator() -> ServerHandle:
     global _simulator  # noqa: PLW0603 - one simulator per process is the point
     with _simulator_lock:
         if _simulator is None or not _simulator.running:
-            from .simulator import start
+            from ..simulator import start
 
             _simulator = start()
         return _simulator

@@ -32,11 +32,12 @@ from typing import Any
 
 import pandas as pd
 
-from . import _frame, _runner
-from ._engine import Engine, RunStats, Update
-from ._journal import ProfileKey
-from ._models import Status
-from ._progress import Outcome, ProgressSnapshot, ProgressView, format_summary
+from .._models import Status
+from ..engine._engine import Engine, RunStats, Update
+from ..frame import _rows as _frame
+from ..journal._journal import ProfileKey
+from ..progress._snapshot import Outcome, ProgressSnapshot, ProgressView, format_summary
+from . import _runner
 
 __all__ = ["EnrichmentRun"]
 

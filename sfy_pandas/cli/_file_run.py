@@ -20,10 +20,10 @@ from typing import Literal
 
 import pandas as pd
 
-from . import _frame
-from ._files import ChunkWriter
-from ._models import Status
-from ._run import EnrichmentRun
+from .._models import Status
+from ..frame import _rows as _frame
+from ..frame._files import ChunkWriter
+from ..run._handle import EnrichmentRun
 
 __all__ = ["EXIT_INTERRUPTED", "EXIT_OK", "EXIT_ROWS_LEFT", "Api", "Totals", "enrich_chunks"]
 

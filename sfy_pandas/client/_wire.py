@@ -15,8 +15,8 @@ from typing import Any
 
 import httpx
 
-from ._config import MAX_BATCH, MAX_EXTERNAL_ID_CHARS
-from ._errors import (
+from .._config import MAX_BATCH, MAX_EXTERNAL_ID_CHARS
+from .._errors import (
     BODY_EXCERPT_CHARS,
     APIConnectionError,
     APIStatusError,
@@ -30,7 +30,7 @@ from ._errors import (
     SalesfinityError,
     ServerError,
 )
-from ._models import EmailType, Lookup
+from .._models import EmailType, Lookup
 
 __all__ = [
     "BATCH_QUERY_PATH",

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from .._models import STATUS_ORDER
+from ..progress._snapshot import format_duration
 from ._file_run import Totals
-from ._models import STATUS_ORDER
-from ._progress import format_duration
 
 __all__ = ["summary_table"]
 

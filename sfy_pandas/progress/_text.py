@@ -9,7 +9,7 @@ import time
 from collections.abc import Callable
 from typing import TextIO
 
-from ._progress import SUMMARY_WIDTH, Outcome, ProgressSnapshot, format_summary
+from ._snapshot import SUMMARY_WIDTH, Outcome, ProgressSnapshot, format_summary
 
 __all__ = ["TextProgress"]
 

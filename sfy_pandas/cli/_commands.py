@@ -17,8 +17,19 @@ from typing import Any, NoReturn, TypeVar
 
 import click
 
-from . import __version__
-from ._cli_support import (
+from .. import __version__
+from .._config import BASE_URL_ENV, JOURNAL_ENV
+from ..frame._files import (
+    DEFAULT_CHUNK_ROWS,
+    ChunkWriter,
+    check_destination,
+    file_format,
+    read_chunks,
+)
+from ..simulator._command import simulate
+from ._file_run import Totals, enrich_chunks, refresh_chunks
+from ._report import summary_table
+from ._support import (
     SIMULATOR,
     BadArgument,
     RunOptions,
@@ -26,11 +37,6 @@ from ._cli_support import (
     open_api,
     warnings_as_lines,
 )
-from ._config import BASE_URL_ENV, JOURNAL_ENV
-from ._file_run import Totals, enrich_chunks, refresh_chunks
-from ._files import DEFAULT_CHUNK_ROWS, ChunkWriter, check_destination, file_format, read_chunks
-from ._report import summary_table
-from .simulator._command import simulate
 
 __all__ = ["cli", "main"]
 

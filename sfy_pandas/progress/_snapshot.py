@@ -27,7 +27,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Literal, Protocol, TextIO, TypeAlias, runtime_checkable
 
-from ._models import STATUS_ORDER, Status
+from .._models import STATUS_ORDER, Status
 
 __all__ = [
     "BAR_STYLES",
@@ -200,7 +200,7 @@ def make_progress(
             return _widget_view(description, min_interval, clock)
         except Exception:
             logger.debug("progress widget unavailable; using the text view", exc_info=True)
-    from ._progress_text import TextProgress
+    from ._text import TextProgress
 
     return TextProgress(description=description, file=file, min_interval=min_interval, clock=clock)
 
@@ -210,7 +210,7 @@ def _widget_view(description: str, min_interval: float, clock: Callable[[], floa
         import ipywidgets  # noqa: F401
     except ImportError as exc:
         raise ImportError(_WIDGET_HINT, name="ipywidgets") from exc
-    from ._progress_widget import WidgetProgress
+    from ._widget import WidgetProgress
 
     view = WidgetProgress(description=description, min_interval=min_interval, clock=clock)
     view.show()

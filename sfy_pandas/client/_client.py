@@ -23,14 +23,14 @@ from typing import Any, TypeVar
 
 import httpx
 
-from ._config import (
+from .._config import (
     DEFAULT_CONNECT_TIMEOUT,
     DEFAULT_READ_TIMEOUT,
     resolve_api_key,
     resolve_base_url,
 )
-from ._errors import SalesfinityError
-from ._models import EmailType, Lookup
+from .._errors import SalesfinityError
+from .._models import EmailType, Lookup
 from ._pacing import Pacer
 from ._retry import (
     RetryPolicy,

@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 import numpy as np
 import pandas as pd
 
-from ._models import EmailType
+from .._models import EmailType
 
 __all__ = [
     "check_callback_url",

@@ -34,8 +34,8 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from ._config import JOURNAL_ENV
-from ._models import Lookup, Status
+from .._config import JOURNAL_ENV
+from .._models import Lookup, Status
 
 __all__ = ["Claim", "ClaimResult", "Entry", "Journal", "ProfileKey", "open_journal"]
 

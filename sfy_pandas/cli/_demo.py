@@ -14,9 +14,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from .._sample import messy_leads, sample_leads_path
+from ..frame._files import ChunkWriter, read_chunks
 from ._file_run import Api, Totals, enrich_chunks
-from ._files import ChunkWriter, read_chunks
-from ._sample import messy_leads, sample_leads_path
 
 __all__ = ["DEMO_COLUMN", "DemoResult", "demo_leads", "run_demo"]
 
@@ -59,7 +59,7 @@ def run_demo(
     Needs the ``simulator`` extra. The journal is a temporary file: a fresh
     simulator knows none of the ids an earlier demo received.
     """
-    from .simulator import serve_in_thread
+    from ..simulator import serve_in_thread
 
     leads = demo_leads(rows)
     with (

@@ -1,0 +1,1 @@
+"""Frames in and out: cells to profiles, answers to columns, files to chunks, safe exports."""

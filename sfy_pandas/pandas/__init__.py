@@ -1,0 +1,1 @@
+"""The pandas face: ``df.salesfinity``."""
