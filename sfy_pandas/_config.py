@@ -16,7 +16,8 @@ __all__ = [
     "BASE_URL_ENV",
     "DEFAULT_BASE_URL",
     "JOURNAL_ENV",
-    "MAX_BATCH",
+    "NO_KEY_MESSAGE",
+    "require_api_key",
     "resolve_api_key",
     "resolve_base_url",
 ]
@@ -26,15 +27,19 @@ API_KEY_ENV = "SALESFINITY_API_KEY"
 BASE_URL_ENV = "SALESFINITY_BASE_URL"
 JOURNAL_ENV = "SALESFINITY_JOURNAL"
 
-#: The batch status query takes at most this many ids (API.md section 3).
-MAX_BATCH = 200
-#: ``external_id`` is at most this long (API.md section 1).
-MAX_EXTERNAL_ID_CHARS = 256
 
 #: Per-request time-outs, in seconds: connecting should be quick, a read may be slow.
 DEFAULT_CONNECT_TIMEOUT = 10.0
 DEFAULT_READ_TIMEOUT = 30.0
 
+
+#: The one answer to a missing key, whichever face asked for it.
+NO_KEY_MESSAGE = (
+    f"No Salesfinity API key. Set the {API_KEY_ENV} environment variable (in a notebook: "
+    f"os.environ['{API_KEY_ENV}'] = '...', or pass api_key='...'). To try sfy_pandas "
+    "without a key, use the bundled simulator, which makes up fake emails: "
+    "base_url='simulator' (on the command line: --base-url simulator)."
+)
 
 #: What an API key may hold: visible ASCII, the characters an HTTP header carries as is.
 _KEY_RE = re.compile(r"[\x21-\x7e]+")
@@ -92,3 +97,11 @@ def is_loopback_host(host: str) -> bool:
         return ipaddress.ip_address(host.strip("[]")).is_loopback
     except ValueError:
         return False
+
+
+def require_api_key(api_key: str | None) -> str:
+    """The key as :func:`resolve_api_key` finds it; ``ValueError`` when there is none."""
+    key = resolve_api_key(api_key)
+    if key is None:
+        raise ValueError(NO_KEY_MESSAGE)
+    return key

@@ -14,7 +14,15 @@ from typing import Any
 
 from ._errors import InvalidResponseError
 
-__all__ = ["EmailType", "Lookup", "Status"]
+__all__ = [
+    "API_STATUSES",
+    "PROBLEM_STATUSES",
+    "RUNNING_STATUSES",
+    "STATUS_ORDER",
+    "EmailType",
+    "Lookup",
+    "Status",
+]
 
 
 class Status(str, enum.Enum):
@@ -41,7 +49,7 @@ class Status(str, enum.Enum):
     @property
     def is_running(self) -> bool:
         """True while the API is still working on the lookup."""
-        return self in _RUNNING
+        return self in RUNNING_STATUSES
 
     @property
     def is_final(self) -> bool:
@@ -54,12 +62,22 @@ class Status(str, enum.Enum):
     @property
     def is_problem(self) -> bool:
         """True for outcomes an analyst should look at (not a clean answer)."""
-        return self in _PROBLEMS
+        return self in PROBLEM_STATUSES
 
 
-_RUNNING = frozenset({Status.PENDING, Status.PROCESSING})
-_PROBLEMS = frozenset({Status.FAILED, Status.TIMEOUT, Status.ERROR, Status.INVALID})
-
+#: The statuses of a lookup the API is still working on.
+RUNNING_STATUSES = frozenset({Status.PENDING, Status.PROCESSING})
+#: Outcomes an analyst should look at.
+PROBLEM_STATUSES = frozenset({Status.FAILED, Status.TIMEOUT, Status.ERROR, Status.INVALID})
+#: The statuses the API itself reports (the rest are the client's own).
+API_STATUSES: tuple[Status, ...] = (
+    Status.PENDING,
+    Status.PROCESSING,
+    Status.COMPLETED,
+    Status.NOT_FOUND,
+    Status.FAILED,
+    Status.TIMEOUT,
+)
 #: Lifecycle order used by progress views and summaries.
 STATUS_ORDER: tuple[Status, ...] = tuple(Status)
 
@@ -85,21 +103,9 @@ def parse_status(value: object) -> Status:
             status = Status(value)
         except ValueError:
             return Status.PROCESSING
-        if status in _API_STATUSES:
+        if status in API_STATUSES:
             return status
     return Status.PROCESSING
-
-
-_API_STATUSES = frozenset(
-    {
-        Status.PENDING,
-        Status.PROCESSING,
-        Status.COMPLETED,
-        Status.NOT_FOUND,
-        Status.FAILED,
-        Status.TIMEOUT,
-    }
-)
 
 
 @dataclass(frozen=True, slots=True)

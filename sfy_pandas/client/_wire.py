@@ -15,7 +15,7 @@ from typing import Any
 
 import httpx
 
-from .._config import MAX_BATCH, MAX_EXTERNAL_ID_CHARS
+from .._contract import MAX_BATCH, MAX_EXTERNAL_ID_CHARS
 from .._errors import (
     BODY_EXCERPT_CHARS,
     APIConnectionError,

@@ -19,7 +19,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from .._config import MAX_BATCH
+from .._contract import MAX_BATCH
 from .._errors import (
     APIConnectionError,
     AuthenticationError,

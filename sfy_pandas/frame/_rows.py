@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from .._config import MAX_EXTERNAL_ID_CHARS
+from .._contract import MAX_EXTERNAL_ID_CHARS
 from .._linkedin import ProfileURL, parse_profile
 from .._models import Status
 from ..engine._engine import Job, Update

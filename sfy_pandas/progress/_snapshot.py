@@ -48,8 +48,6 @@ logger = logging.getLogger(__name__)
 #: Longest line :func:`format_summary` returns (ipywidgets cuts plain text at 110).
 SUMMARY_WIDTH = 109
 
-#: The statuses every view shows, even at zero; the client's own appear when present.
-API_STATUSES: tuple[Status, ...] = STATUS_ORDER[:6]
 
 ProgressMode: TypeAlias = Literal["auto", "widget", "text"]
 

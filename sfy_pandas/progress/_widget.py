@@ -18,9 +18,8 @@ from typing import Any
 
 import ipywidgets
 
-from .._models import STATUS_ORDER
+from .._models import API_STATUSES, STATUS_ORDER
 from ._snapshot import (
-    API_STATUSES,
     BAR_STYLES,
     Outcome,
     ProgressSnapshot,

@@ -6,7 +6,7 @@ import json
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from .._config import MAX_BATCH, MAX_EXTERNAL_ID_CHARS
+from .._contract import MAX_BATCH, MAX_EXTERNAL_ID_CHARS
 from ._profile_url import profile_handle
 
 __all__ = ["CreateRequest", "InvalidRequestError", "parse_batch", "parse_create"]
