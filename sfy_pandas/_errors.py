@@ -12,7 +12,8 @@ The tree::
     │   └── ServerError             5xx: still failing after retries
     ├── APIConnectionError          the API could not be reached
     │   └── APITimeoutError         it did not answer in time
-    └── InvalidResponseError        it answered something that is not the contract
+    ├── InvalidResponseError        it answered something that is not the contract
+    └── JournalError                the journal file cannot be read or written
 
 Misuse of the library (a bad argument) raises a plain ``ValueError``/``TypeError``.
 No message ever contains the API key: messages are built from status codes,
@@ -29,6 +30,7 @@ __all__ = [
     "BadRequestError",
     "InsufficientCreditsError",
     "InvalidResponseError",
+    "JournalError",
     "NotFoundError",
     "RateLimitError",
     "SalesfinityError",
@@ -98,3 +100,11 @@ class APITimeoutError(APIConnectionError):
 
 class InvalidResponseError(SalesfinityError):
     """The API answered, but not in the shape the contract describes."""
+
+
+class JournalError(SalesfinityError):
+    """The journal file cannot be read or written; the message names the file and what to do.
+
+    A run that cannot record a create never sends it: paying for a lookup whose id
+    could be lost is the one thing the journal exists to prevent.
+    """
