@@ -80,7 +80,12 @@ class Pace:
         self._span: collections.deque[tuple[float, int]] = collections.deque(maxlen=_SPAN_POINTS)
         self._sends: collections.deque[float] = collections.deque()
         self._first_send: float | None = None
-        self._next_send = 0.0
+        # A model of the API's bucket: ``_tokens`` at ``_tokens_at``, at most ``_burst``.
+        # The burst is 1 (even spacing) until measured; at every 429 the model empties.
+        self._burst = 1.0
+        self._tokens = 1.0
+        self._tokens_at = 0.0
+        self._first_refusal: tuple[float, int] | None = None  # (time, accepted) of the first 429
         self._cap: float | None = None  # from rate-limit headers
         self._cap_until = float("-inf")
         self._open_at = float("-inf")  # everyone waits until then (a long pause)
@@ -111,7 +116,15 @@ class Pace:
         turn = max(self._open_at, now)
         if rate is None or scale == 0:
             return turn
-        return max(turn, self._next_send)
+        tokens = self._level(now, rate / scale)
+        if tokens >= 1.0:
+            return turn
+        return max(turn, now + (1.0 - tokens) * scale / rate)
+
+    def _level(self, now: float, rate: float) -> float:
+        """The model bucket's tokens at ``now``, refilled at ``rate``."""
+        elapsed = max(0.0, now - self._tokens_at)
+        return min(self._burst, self._tokens + elapsed * rate)
 
     def take_turn(self, now: float, scale: float = 1.0) -> None:
         """Record a send at ``now``: the next one waits a spacing after it."""
@@ -124,11 +137,10 @@ class Pace:
         rate = self.rate(now)
         if rate is None or scale == 0:
             return
-        spacing = scale / rate
-        # Keep to the schedule (a late wake-up does not push every later send
-        # back), but never bank more than one spacing of idle time.
-        start = self._next_send if self._next_send > now - spacing else now
-        self._next_send = start + spacing
+        # Taking from the model keeps to the schedule: a late wake-up does not push
+        # every later send back (what it missed is still in the model).
+        self._tokens = self._level(now, rate / scale) - 1.0
+        self._tokens_at = now
 
     # --- what the answers say ---
 
@@ -142,40 +154,51 @@ class Pace:
         """A 429 came back at ``now`` to a request sent at ``sent_at``.
 
         ``pause``: seconds every request must wait (a long ``Retry-After``).
-        Returns whether this 429 changed the pace; False means the request was
-        sent under a pace that has since been lowered, and the new pace already
-        spaces its retry.
+        Returns whether the 429 is news (the request was sent under the pace in
+        force now); False means it was sent under a pace that has since been
+        lowered, and the new pace already spaces its retry.
         """
         if pause > 0:
             self._open_at = max(self._open_at, now + pause)
-        self._span.append((now, self._accepted))
+        if self._first_refusal is None:
+            self._first_refusal = (now, self._accepted)
         fresh = sent_at >= self._changed_at
         if self._settled:
-            if not fresh:
-                return False
-            # Just above the limit: probe from here.
-            self._set(self.rate(now) or MIN_RATE, now, settled=False)
-            self._span.clear()
-            self._span.append((now, self._accepted))
-            return True
+            if fresh:  # just above the limit: probe from here
+                self._set(self.rate(now) or MIN_RATE, now, settled=False)
+                self._span.clear()
+                self._span.append((now, self._accepted))
+            return fresh
+        self._add_point(now)
         measured = self._measure()
         if measured is not None:
             accepted, estimate = measured
             self.estimate = estimate
             if accepted >= SETTLE_ACCEPTED:
                 self._set(estimate * MARGIN, now, settled=True)
+                self._burst = self._measured_burst(estimate)
                 self._span.clear()
-                return True
-            if fresh:
+            elif fresh:
                 self._set(estimate * PROBE_OVERSHOOT, now, settled=False)
-            return fresh
-        if not fresh:
-            return False
-        current = self.rate(now)
-        if current is None:
-            current = self._sent_rate(now)
-        self._set(current / 2, now, settled=False)
-        return True
+        elif fresh and self.estimate is None and len(self._span) > 1:
+            # Still far above the limit (the burst spent in a blink): halve.
+            current = self.rate(now)
+            self._set((current or self._sent_rate(now)) / 2, now, settled=False)
+        elif fresh and self._base is None:
+            self._set(self._sent_rate(now) / 2, now, settled=False)
+        return fresh
+
+    def _add_point(self, now: float) -> None:
+        """Add a 429 to the span; after a long quiet spell, start the span afresh.
+
+        Many answers since the last 429 mean the client sent below the limit for a
+        while, and the API's bucket may have overflowed: counting across that would
+        read the limit low.
+        """
+        span = self._span
+        if span and self._accepted - span[-1][1] > SETTLE_ACCEPTED:
+            span.clear()
+        span.append((now, self._accepted))
 
     def _set(self, rate: float, now: float, *, settled: bool) -> None:
         self._base = max(MIN_RATE, rate)
@@ -183,24 +206,32 @@ class Pace:
         self._climb = SETTLED_CLIMB if settled else PROBE_CLIMB
         self._settled = settled
         self._changed_at = now
-        self._next_send = max(self._next_send, now + 1.0 / self._base)
+        # The API's bucket is empty at a 429: so is the model.
+        self._tokens = 0.0
+        self._tokens_at = now
+
+    def _measured_burst(self, estimate: float) -> float:
+        """The API's burst, from the first spell: accepted = burst + rate x its length.
+
+        Four fifths of it, as the first spell's length is known only roughly; at
+        least 1 (even spacing).
+        """
+        if self._first_refusal is None or self._first_send is None:
+            return 1.0
+        at, accepted = self._first_refusal
+        burst = accepted - estimate * (at - self._first_send)
+        return max(1.0, math.floor(0.8 * burst))
 
     def _measure(self) -> tuple[int, float] | None:
-        """(answers, requests/s) of the best span ending at the latest 429, if any."""
-        points = self._span
-        if len(points) < 2:
+        """(answers, requests/s) across the span, once it holds enough answers."""
+        span = self._span
+        if len(span) < 2:
             return None
-        end, accepted_at_end = points[-1]
-        best: tuple[int, float] | None = None
-        for start, accepted_at_start in points:
-            accepted = accepted_at_end - accepted_at_start
-            if accepted < MIN_ACCEPTED or end <= start:
-                continue
-            # One answer less: either end of the span may hold one that belongs outside.
-            rate = (accepted - 1) / (end - start)
-            if best is None or rate > best[1]:
-                best = (accepted, rate)
-        return best
+        (start, accepted_at_start), (end, accepted_at_end) = span[0], span[-1]
+        accepted = accepted_at_end - accepted_at_start
+        if accepted < MIN_ACCEPTED or end <= start:
+            return None
+        return accepted, accepted / (end - start)
 
     def _sent_rate(self, now: float) -> float:
         """Requests/s sent over the last second (or since the first send, if later)."""
