@@ -15,7 +15,14 @@ requests accepted between 429s are therefore a direct measure of the limit:
    its ends).
 3. **Settle**: once a span holds ``SETTLE_ACCEPTED`` answers, pace at
    ``MARGIN`` of the measure, climbing very slowly so a limit that rises is
-   found again; a 429 there starts a new probe from the current pace.
+   found again. A 429 there, after a long spell, means the climb just passed
+   the limit: settle at ``MARGIN`` of that rate. Soon after a change, the limit
+   has dropped: probe afresh.
+
+The pace is a model of the API's bucket: its rate, and the burst measured from
+the first spell (what was accepted before the first 429, less the rate times
+its length), so a run that starts after a pause sends its burst at once, as the
+API allows.
 
 Rate-limit headers, when a server sends them, cap the pace: ``RateLimit-Policy``
 (``100;w=60``), or ``*-Remaining`` requests until ``*-Reset``. No I/O here; the
@@ -50,8 +57,11 @@ SETTLE_ACCEPTED = 30
 MIN_ACCEPTED = 4
 #: Relative climb per second while probing (no 429 for a while: the limit is higher).
 PROBE_CLIMB = 0.5
+#: ... and before anything is measured: a first cut that fell below the limit
+#: (a client that could hardly send faster than the limit) recovers in a blink.
+START_CLIMB = 2.0
 #: Relative climb per second once settled, so a limit that rises is found again.
-SETTLED_CLIMB = 0.002
+SETTLED_CLIMB = 0.001
 #: The pace never goes below this many requests/s.
 MIN_RATE = 0.2
 #: The window over which the rate just sent at is measured, in seconds.
@@ -77,6 +87,7 @@ class Pace:
         self._settled = False
         self._changed_at = float("-inf")  # 429s to requests sent before say nothing new
         self._accepted = 0
+        self._accepted_at_change = 0
         self._span: collections.deque[tuple[float, int]] = collections.deque(maxlen=_SPAN_POINTS)
         self._sends: collections.deque[float] = collections.deque()
         self._first_send: float | None = None
@@ -150,7 +161,13 @@ class Pace:
         if headers:
             self._read_headers(now, headers)
 
-    def on_refused(self, sent_at: float, now: float, pause: float = 0.0) -> bool:
+    def on_refused(
+        self,
+        sent_at: float,
+        now: float,
+        pause: float = 0.0,
+        headers: Mapping[str, str] | None = None,
+    ) -> bool:
         """A 429 came back at ``now`` to a request sent at ``sent_at``.
 
         ``pause``: seconds every request must wait (a long ``Retry-After``).
@@ -160,14 +177,14 @@ class Pace:
         """
         if pause > 0:
             self._open_at = max(self._open_at, now + pause)
+        if headers:
+            self._read_headers(now, headers)
         if self._first_refusal is None:
             self._first_refusal = (now, self._accepted)
         fresh = sent_at >= self._changed_at
         if self._settled:
-            if fresh:  # just above the limit: probe from here
-                self._set(self.rate(now) or MIN_RATE, now, settled=False)
-                self._span.clear()
-                self._span.append((now, self._accepted))
+            if fresh:
+                self._resettle(now)
             return fresh
         self._add_point(now)
         measured = self._measure()
@@ -188,6 +205,21 @@ class Pace:
             self._set(self._sent_rate(now) / 2, now, settled=False)
         return fresh
 
+    def _resettle(self, now: float) -> None:
+        """A 429 while settled: the slow climb went just past the limit.
+
+        After a long spell, settle just under the rate that met the 429. Soon
+        after the last change, the limit itself has dropped: measure it afresh.
+        """
+        current = self.rate(now) or MIN_RATE
+        if self._accepted - self._accepted_at_change >= SETTLE_ACCEPTED:
+            self.estimate = current
+            self._set(current * MARGIN, now, settled=True)
+            return
+        self._set(current, now, settled=False)
+        self._span.clear()
+        self._span.append((now, self._accepted))
+
     def _add_point(self, now: float) -> None:
         """Add a 429 to the span; after a long quiet spell, start the span afresh.
 
@@ -203,9 +235,13 @@ class Pace:
     def _set(self, rate: float, now: float, *, settled: bool) -> None:
         self._base = max(MIN_RATE, rate)
         self._since = now
-        self._climb = SETTLED_CLIMB if settled else PROBE_CLIMB
+        if settled:
+            self._climb = SETTLED_CLIMB
+        else:
+            self._climb = START_CLIMB if self.estimate is None else PROBE_CLIMB
         self._settled = settled
         self._changed_at = now
+        self._accepted_at_change = self._accepted
         # The API's bucket is empty at a 429: so is the model.
         self._tokens = 0.0
         self._tokens_at = now

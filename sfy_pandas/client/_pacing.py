@@ -121,9 +121,11 @@ class Pacer:
         """A request was answered with anything but a 429."""
         self.pace.on_accepted(self._clock(), headers)
 
-    def on_refused(self, sent_at: float, pause: float = 0.0) -> bool:
+    def on_refused(
+        self, sent_at: float, pause: float = 0.0, headers: Mapping[str, str] | None = None
+    ) -> bool:
         """A request was answered 429; see :meth:`Pace.on_refused`."""
-        return self.pace.on_refused(sent_at, self._clock(), pause)
+        return self.pace.on_refused(sent_at, self._clock(), pause, headers)
 
     def __repr__(self) -> str:
         rate = self.rate

@@ -153,7 +153,8 @@ class Sender:
             return scaled, True
         stats.rate_limited += 1
         pause = wait > PAUSE_ALL_SECONDS
-        changed = self._pacer.on_refused(attempt.sent_at, scaled if pause else 0.0)
+        headers = attempt.response.headers if attempt.response is not None else None
+        changed = self._pacer.on_refused(attempt.sent_at, scaled if pause else 0.0, headers)
         stats.rate_cap = self._pacer.rate
         stats.rate_estimate = self._pacer.pace.estimate
         if pause:
