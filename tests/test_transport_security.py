@@ -21,7 +21,6 @@ import httpx
 import pytest
 
 import sfy_pandas
-import sfy_pandas.client._client
 from sfy_pandas._config import resolve_base_url
 from sfy_pandas._sample import messy_leads
 
