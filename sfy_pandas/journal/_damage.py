@@ -50,7 +50,7 @@ def is_damage(exc: BaseException) -> bool:
 def journal_error(
     path: Path, exc: BaseException, *, doing: str, lock_timeout: float, aside: Path | None = None
 ) -> JournalError:
-    """The :class:`JournalError` for ``exc``, met while ``doing`` (``"record a create"``)."""
+    """The :class:`JournalError` for ``exc``, met trying to ``doing`` (``"open the journal"``)."""
     where = f"the journal file {str(path)!r}"
     other = "or pass journal= another file (journal='off' runs without one)"
     code = _code(exc)
@@ -67,24 +67,23 @@ def journal_error(
     elif code in {_BUSY, _LOCKED}:
         text = (
             f"{where} has been locked by another process for more than {lock_timeout:g} s "
-            f"(another notebook or sfy-pandas run writing to it), so this run could not "
-            f"{doing}. Let that run finish or stop it and run again, {other}"
+            f"(another notebook or sfy-pandas run writing to it). Let that run finish or "
+            f"stop it and run again, {other}"
         )
     elif code in {_FULL, _IOERR} or _errno(exc) in _DISK_FULL_ERRNOS:
         text = (
-            f"cannot {doing} in {where}: the disk is full or failing, or the file reached "
-            "a size limit "
+            f"{where} is on a disk that is full or failing, or it reached a size limit "
             f"({exc}). Free some space and run again, {other}; what the journal already "
             "holds is intact"
         )
     elif code in {_READONLY, _CANTOPEN} or isinstance(exc, PermissionError):
         text = (
-            f"cannot {doing} in {where} ({exc}). Check that the file and its folder exist "
-            f"and are writable, {other}"
+            f"{where} or its folder is not writable, or cannot be created ({exc}). "
+            f"Check both, {other}"
         )
     else:
-        text = f"cannot {doing} in {where} ({type(exc).__name__}: {exc}). Run again, {other}"
-    return JournalError(f"journal: {text}")
+        text = f"{where} failed ({type(exc).__name__}: {exc}). Run again, {other}"
+    return JournalError(f"journal: cannot {doing}: {text}")
 
 
 def move_aside(path: Path) -> Path | None:

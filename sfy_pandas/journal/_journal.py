@@ -106,7 +106,7 @@ class Journal:
         OPEN_OWNERS.add(self._owner)
 
     def _connect(self) -> sqlite3.Connection:
-        with self._guarded("open it"):
+        with self._guarded("open the journal"):
             self.path.parent.mkdir(parents=True, exist_ok=True)
             # isolation_level=None: transactions are opened explicitly, so a claim
             # can take the write lock before it reads (BEGIN IMMEDIATE).
@@ -128,7 +128,7 @@ class Journal:
     def close(self) -> None:
         OPEN_OWNERS.discard(self._owner)
         if self._failed is None:
-            with self._guarded("close it"):
+            with self._guarded("close the journal"):
                 self._db.close()
 
     @contextlib.contextmanager
@@ -152,8 +152,9 @@ class Journal:
             aside = move_aside(self.path)
         except OSError as move_exc:
             self._failed = JournalError(
-                f"journal: the journal file {str(self.path)!r} is damaged ({exc}) and could "
-                f"not be moved aside ({move_exc}); move or rename it yourself and run again"
+                f"journal: cannot {doing}: the journal file {str(self.path)!r} is damaged "
+                f"({exc}) and could not be moved aside ({move_exc}); move or rename it "
+                "yourself and run again"
             )
         else:
             self._failed = journal_error(
@@ -186,7 +187,7 @@ class Journal:
         found: dict[ProfileKey, Entry] = {}
         # One scan of this API's rows beats one query per profile once a run
         # has more than a few hundred of them.
-        with self._guarded("read what it holds"):
+        with self._guarded("read the journal"):
             rows = self._db.execute(
                 "SELECT profile, type, state, lookup_id, status, email, email_type, owner,"
                 " claimed_at, creates FROM lookups WHERE base_url = ?",
@@ -199,7 +200,7 @@ class Journal:
         return found
 
     def entry(self, key: ProfileKey) -> Entry | None:
-        with self._guarded("read what it holds"):
+        with self._guarded("read the journal"):
             row = self._db.execute(
                 "SELECT state, lookup_id, status, email, email_type, owner, claimed_at, creates"
                 " FROM lookups WHERE base_url = ? AND profile = ? AND type = ?",
