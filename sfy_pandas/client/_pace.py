@@ -10,23 +10,26 @@ requests accepted between 429s are therefore a direct measure of the limit:
    sent at, and each 429 to a request sent after the last cut halves it again,
    until there are enough answers between 429s to measure.
 2. **Probe**: send a little above the measured rate, climbing while no 429
-   comes, so the bucket stays empty and every 429 refines the measure (the best
-   of the spans that end at the latest 429, minus one answer for the jitter at
-   its ends).
+   comes, so the bucket stays empty and every 429 refines the measure: the
+   answers accepted since the first 429 of the span over the time since. A
+   pause (few answers for a long time) starts the span afresh, as the bucket
+   may have overflowed meanwhile.
 3. **Settle**: once a span holds ``SETTLE_ACCEPTED`` answers, pace at
-   ``MARGIN`` of the measure, climbing very slowly so a limit that rises is
-   found again. A 429 there, after a long spell, means the climb just passed
-   the limit: settle at ``MARGIN`` of that rate. Soon after a change, the limit
-   has dropped: probe afresh.
+   ``MARGIN`` of the measure, climbing very slowly with the answers (never
+   with idle time), so a limit that rises is found again. A 429 there, after a
+   long spell, means the climb just passed the limit: settle at ``MARGIN`` of
+   that rate. Soon after a change, the limit has dropped: probe afresh.
 
 The pace is a model of the API's bucket: its rate, and the burst measured from
 the first spell (what was accepted before the first 429, less the rate times
 its length), so a run that starts after a pause sends its burst at once, as the
 API allows.
 
-Rate-limit headers, when a server sends them, cap the pace: ``RateLimit-Policy``
-(``100;w=60``), or ``*-Remaining`` requests until ``*-Reset``. No I/O here; the
-clock is passed in.
+A ``Retry-After`` is not used for the measure: a token bucket's is the time to
+its next token rounded up to whole seconds, so it says little about the rate.
+It is the refused request's wait (``_sending.py``). Rate-limit headers, when a
+server sends them, cap the pace: ``RateLimit-Policy`` (``100;w=60``), or
+``*-Remaining`` requests until ``*-Reset``. No I/O here; the clock is passed in.
 
 One :class:`Pace` serves every client of the process that uses the same API key
 at the same base URL (:func:`shared_pace`), so a second run, or the next chunk
