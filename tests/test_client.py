@@ -27,8 +27,7 @@ from sfy_pandas._errors import (
     ServerError,
 )
 from sfy_pandas._models import Status
-from sfy_pandas.client._client import AsyncSalesfinity
-from sfy_pandas.client._retry import RetryPolicy
+from sfy_pandas.client import AsyncSalesfinity, Pace, RetryPolicy
 
 KEY = "sk-test-SECRET-0123456789"
 PROFILE = "https://www.linkedin.com/in/janedoe"
@@ -122,6 +121,7 @@ async def make_client() -> AsyncIterator[MakeClient]:
     def make(handler: Callable[[httpx.Request], Any], **kwargs: Any) -> AsyncSalesfinity:
         kwargs.setdefault("api_key", KEY)
         kwargs.setdefault("retry", NO_WAIT)
+        kwargs.setdefault("pace", Pace())  # what one test's 429s teach stays in that test
         client = AsyncSalesfinity(transport=httpx.MockTransport(handler), **kwargs)
         clients.append(client)
         return client

@@ -29,22 +29,23 @@ async def send_creates(server: ServerHandle, first: int, count: int, **kwargs: A
 
 
 async def test_the_measured_limit_is_close_to_the_simulators(serve: Serve) -> None:
-    # A limit low enough that even a loaded machine sends faster.
-    server = serve(rate_limit=25, burst=5, api_key="sk-test-pace-measure")
-    stats = await send_creates(server, 0, 150)
-    assert stats.requests["create"] - stats.rate_limited == 150
-    assert stats.rate_estimate == pytest.approx(25, rel=0.15)
-    assert server.ledger.lookups_created == 150
+    # A limit low enough that even a loaded machine sends faster: the limit, not
+    # the client's CPU, is what gets measured.
+    server = serve(rate_limit=15, burst=5, api_key="sk-test-pace-measure")
+    stats = await send_creates(server, 0, 120)
+    assert stats.requests["create"] - stats.rate_limited == 120
+    assert stats.rate_estimate == pytest.approx(15, rel=0.15)
+    assert server.ledger.lookups_created == 120
 
 
 async def test_two_clients_with_one_key_share_the_pace(serve: Serve) -> None:
-    server = serve(rate_limit=25, burst=5, api_key="sk-test-pace-shared")
-    first = await send_creates(server, 0, 150)
+    server = serve(rate_limit=15, burst=5, api_key="sk-test-pace-shared")
+    first = await send_creates(server, 0, 100)
     assert first.rate_limited >= 1  # the first client had to learn the limit
-    second = await send_creates(server, 150, 150)
+    second = await send_creates(server, 100, 100)
     # The second starts at the learned pace: a few 429s at most, not a new measure.
     assert second.rate_limited <= 3
-    assert server.ledger.lookups_created == 300
+    assert server.ledger.lookups_created == 200
 
 
 def test_clients_share_a_pace_only_with_the_same_key_and_base_url() -> None:
