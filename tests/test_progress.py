@@ -177,8 +177,8 @@ def test_summary_of_an_ended_run_names_what_went_wrong_and_shows_no_eta() -> Non
     line = format_summary(FINISHED, outcome=Outcome.PROBLEMS)
 
     assert line == (
-        "Salesfinity (3 failed, 2 timed out): 1,000/1,000 | completed 900, not-found 95,"
-        " problems 5 | 900 cr | 1m40s"
+        "Salesfinity (3 failed, 2 timed out): 1,000/1,000 | completed 900, not-found 95"
+        " | 900 credits | 1m40s, 10/s"
     )
 
 

@@ -94,10 +94,10 @@ class QuotedCells:
         shown = ", ".join(self.columns[:5]) + (", ..." if len(self.columns) > 5 else "")
         columns = f" in {shown}" if self.cells else ""
         labels = f" ({self.labels:,} of them column names or index labels)" if self.labels else ""
-        cells = "cell" if self.count == 1 else "cells"
+        cells, them = ("cell", "it") if self.count == 1 else ("cells", "them")
         return (
             f"{where}quoted {self.count:,} {cells} that a spreadsheet would run as a formula"
-            f"{columns}{labels}: a leading ' keeps them text."
+            f"{columns}{labels}: a leading ' keeps {them} text."
         )
 
     def __repr__(self) -> str:

@@ -9,7 +9,14 @@ from typing import Literal
 
 from .._models import Status
 
-__all__ = ["BAR_STYLES", "ETA_FROM_RATE", "Outcome", "ProgressSnapshot", "next_step"]
+__all__ = [
+    "BAR_STYLES",
+    "ETA_FROM_RATE",
+    "NAMED_TROUBLE",
+    "Outcome",
+    "ProgressSnapshot",
+    "next_step",
+]
 
 #: ``eta_seconds`` default: estimate the ETA from the rows made final per second.
 ETA_FROM_RATE: Literal["rate"] = "rate"
@@ -90,6 +97,8 @@ _TROUBLE: tuple[tuple[Status, str, str], ...] = (
     (Status.ERROR, "error", "errors"),
     (Status.NOT_SENT, "not sent", "not sent"),
 )
+#: The statuses :meth:`Outcome.words` names on an end line of a run with problems.
+NAMED_TROUBLE = frozenset(status for status, _, _ in _TROUBLE)
 
 
 class Outcome(str, enum.Enum):

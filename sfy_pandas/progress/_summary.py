@@ -6,7 +6,7 @@ import math
 from collections.abc import Mapping
 
 from .._models import STATUS_ORDER, Status
-from ._state import Outcome, ProgressSnapshot, next_step
+from ._state import NAMED_TROUBLE, Outcome, ProgressSnapshot, next_step
 
 __all__ = [
     "ESTIMATING",
@@ -143,6 +143,12 @@ def _pieces(
         "progress": f"{final:,}/{snapshot.total:,}",
         "running": f"running {in_flight:,}" if in_flight else "",
         "finals": [f"{s.value} {n:,}" for s, n in counts.items() if s.is_final and n],
+        # An end line that names its failed rows need not count them twice.
+        "unnamed": [
+            f"{s.value} {n:,}"
+            for s, n in counts.items()
+            if s.is_final and n and not (outcome is Outcome.PROBLEMS and s in NAMED_TROUBLE)
+        ],
         "grouped": [
             f"{s.value} {n:,}" for s, n in counts.items() if s.is_final and s not in grouped and n
         ]
@@ -173,7 +179,13 @@ def _summary_line(
         progress = head + (": " if named else " ") + progress
     statuses: list[str] = []
     if "no-statuses" not in compact:
-        statuses = list(pieces["grouped" if "group-problems" in compact else "finals"])
+        full_outcome = pieces["unnamed"] != pieces["finals"] and (
+            "short-outcome" not in compact or pieces["outcome"] == pieces["short-outcome"]
+        )
+        # With the trouble named in the outcome, grouping it again would only repeat it.
+        grouped = "group-problems" in compact
+        kind = "unnamed" if full_outcome else ("grouped" if grouped else "finals")
+        statuses = list(pieces[kind])
         if "no-running" not in compact:
             statuses.insert(0, str(pieces["running"]))
     credits = str(pieces["credits"]) + (" cr" if "short-credits" in compact else " credits")
