@@ -93,6 +93,7 @@ def lab(tmp_path: Path) -> Iterator[tuple[str, Path]]:
         "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime"),
         "IPYTHONDIR": str(tmp_path / "ipython"),
         "SALESFINITY_JOURNAL": str(tmp_path / "journal.sqlite3"),
+        "SALESFINITY_SIMULATOR_STATE": str(tmp_path / "simulator.sqlite3"),
     }
     env.pop("SALESFINITY_API_KEY", None)  # the notebook must run without a key
     log_path = tmp_path / "jupyter-lab.log"
@@ -286,7 +287,7 @@ def test_run_all_in_jupyterlab_draws_the_widget_with_the_frames_counts(chromium,
 
             code_cells = page.locator(".jp-CodeCell")
             last = code_cells.last.locator(".jp-OutputArea-output")
-            expect(last).to_contain_text("Saved 600 leads", timeout=wait)
+            expect(last).to_contain_text("Wrote leads_enriched.xlsx", timeout=wait)
             expect(kernel_idle).to_have_count(1, timeout=wait)
             prompts = [p.strip() for p in code_cells.locator(".jp-InputPrompt").all_text_contents()]
             assert prompts == [f"[{n}]:" for n in range(1, len(prompts) + 1)], prompts
