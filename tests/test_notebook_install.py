@@ -39,7 +39,8 @@ NotebookClient(notebook, timeout=120, kernel_name="python3").execute()
 nbformat.write(notebook, sys.argv[2])
 """
 
-pytestmark = pytest.mark.slow
+#: The install alone can outlast the suite's 300 s per test on a cold cache.
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(INSTALL_LIMIT + 600)]
 
 
 def _clean_env(**extra: str) -> dict[str, str]:
