@@ -199,6 +199,12 @@ def test_two_simulators_on_one_file_answer_each_other_s_ids(state_file: Path) ->
         sim.serve_in_thread(state_file=str(state_file)) as other,
     ):
         lookup_id = _create(one)
+        # Creates reach the file within a quarter second: poll until the other knows it.
+        deadline = time.monotonic() + 10
+        with _client(other) as client:
+            while client.get(LOOKUP_PREFIX + lookup_id).status_code == 404:
+                assert time.monotonic() < deadline, "the other simulator never knew the id"
+                time.sleep(0.05)
 
         assert _final(other, lookup_id)["_id"] == lookup_id
 
