@@ -28,7 +28,7 @@ import argparse
 import tempfile
 import time
 from collections.abc import Sequence
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -63,7 +63,7 @@ QUICK = Settings(
 
 
 def lookup_rows(settings: Settings) -> list[bench_lookups.Measured]:
-    rows = bench_lookups.ROWS
+    rows: tuple[bench_lookups.Row, ...] = bench_lookups.ROWS
     if settings.quick:
         rows = tuple(bench_lookups.quick(row) for row in rows)
     return bench_lookups.run_rows(rows, parallel=True)
@@ -139,7 +139,7 @@ def main(argv: Sequence[str] | None = None) -> None:
         # other; what measures CPU or memory runs alone (a quick run only checks
         # that every part works, so it runs them all together).
         with ThreadPoolExecutor(max_workers=8 if args.quick else 1) as pool:
-            futures = {
+            futures: dict[str, Future[Any]] = {
                 "rows": pool.submit(lookup_rows, settings),
                 "loop": pool.submit(per_row_loop, settings, realistic),
                 "scale": pool.submit(bench_scale.measure, settings.scale),
