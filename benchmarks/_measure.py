@@ -6,7 +6,6 @@ Each scenario runs in a fresh process, so these figures are that run's alone.
 from __future__ import annotations
 
 import contextlib
-import logging
 import os
 import resource
 import sys
@@ -25,7 +24,8 @@ def rss_mb() -> float:
 
 def peak_rss_mb() -> float:
     """The most resident memory this process has held so far, in MB."""
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e3  # kB on Linux
+    # ru_maxrss counts kibibytes on Linux; rss_mb() counts MB of 10**6 bytes.
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / 1e6
 
 
 def thread_cpu(name: str) -> float:
@@ -86,29 +86,14 @@ def _busiest_second(times: list[float]) -> int:
 
 
 @contextlib.contextmanager
-def stdout_to_stderr() -> Iterator[None]:
-    """Keep standard output for the one JSON line: the library's prints go to stderr."""
+def stdout_to_stderr(redirect: bool = True) -> Iterator[None]:
+    """Keep standard output for the one JSON line: the library's prints go to stderr.
+
+    A scenario run inside a quick run's process (``redirect=False``) leaves the
+    process's standard output alone: other threads print there.
+    """
+    if not redirect:
+        yield
+        return
     with contextlib.redirect_stdout(sys.stderr):
         yield
-
-
-class PollingRounds(logging.Handler):
-    """Collects the engine's note of each polling round: lookups running, calls sent."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.DEBUG)
-        self.rounds: list[tuple[int, int]] = []
-        log = logging.getLogger("sfy_pandas")
-        log.setLevel(logging.DEBUG)
-        log.addHandler(self)
-        log.propagate = False
-
-    def emit(self, record: logging.LogRecord) -> None:
-        args = record.args
-        if (
-            str(record.msg).startswith("polling round")
-            and isinstance(args, tuple)
-            and len(args) == 3
-        ):
-            _round, running, calls = args
-            self.rounds.append((int(running), int(calls)))  # type: ignore[call-overload]

@@ -14,11 +14,18 @@ import platform
 import subprocess
 import sys
 import urllib.request
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 HERE = Path(__file__).resolve().parent
+
+
+def fetch_ledger(base_url: str) -> dict[str, Any]:
+    """What the bench server saw (``_server.py``), as JSON."""
+    with urllib.request.urlopen(base_url + "/_bench/ledger", timeout=60) as answer:
+        return json.loads(answer.read())  # type: ignore[no-any-return]
 
 
 @dataclass
@@ -31,8 +38,7 @@ class Server:
         self.base_url = f"http://127.0.0.1:{self.port}"
 
     def ledger(self) -> dict[str, Any]:
-        with urllib.request.urlopen(self.base_url + "/_bench/ledger", timeout=60) as answer:
-            return json.loads(answer.read())  # type: ignore[no-any-return]
+        return fetch_ledger(self.base_url)
 
     def stop(self) -> None:
         self.process.send_signal(2)  # SIGINT: uvicorn shuts down cleanly
@@ -51,8 +57,62 @@ class Server:
         self.stop()
 
 
-def serve(**knobs: Any) -> Server:
+class ThreadServer:
+    """A bench simulator served by a thread of this process: for quick runs, no process start."""
+
+    def __init__(self, knobs: dict[str, Any]) -> None:
+        import threading
+
+        from _server import Tally
+
+        from sfy_pandas.simulator import Simulator
+        from sfy_pandas.simulator._server import base_url_of, bind_socket, make_server
+
+        knobs = dict(knobs)
+        trace = bool(knobs.pop("trace", False))
+        simulator = Simulator(**knobs)
+        self._server = make_server(simulator)
+        self._server.config.app = Tally(simulator, trace)
+        self._sock = bind_socket("127.0.0.1", 0)
+        self.base_url = base_url_of(self._sock)
+        self._thread = threading.Thread(
+            target=self._server.run, kwargs={"sockets": [self._sock]}, daemon=True
+        )
+        self._thread.start()
+        while not self._server.started:
+            if not self._thread.is_alive():
+                raise RuntimeError("the simulator did not start; see its error above")
+            self._thread.join(0.005)
+
+    def ledger(self) -> dict[str, Any]:
+        return fetch_ledger(self.base_url)
+
+    def stop(self) -> None:
+        self._server.should_exit = True
+        self._thread.join(10)
+        self._sock.close()
+
+    def __enter__(self) -> ThreadServer:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+
+#: Quick runs serve their simulators and run their scenarios in the benchmark's
+#: own process: starting a Python with pandas for each would take most of the time.
+_IN_PROCESS = [False]
+
+
+def in_process() -> None:
+    """From now on, ``serve()`` and ``scenario()`` stay in this process (a quick run)."""
+    _IN_PROCESS[0] = True
+
+
+def serve(**knobs: Any) -> Server | ThreadServer:
     """A simulator with these knobs, in its own process on its own core."""
+    if _IN_PROCESS[0]:
+        return ThreadServer(knobs)
     process = subprocess.Popen(
         [sys.executable, str(HERE / "_server.py"), json.dumps(knobs)],
         stdout=subprocess.PIPE,
@@ -68,6 +128,12 @@ def serve(**knobs: Any) -> Server:
 
 def scenario(name: str, **params: Any) -> dict[str, Any]:
     """Run one client-side measurement in a fresh process; its figures as a dict."""
+    if _IN_PROCESS[0]:
+        import _scenarios
+
+        # Each run its own key: runs in one process share the pace learned per key.
+        params = {**params, "in_process": True, "api_key": f"bench-key-{uuid.uuid4().hex}"}
+        return json.loads(json.dumps(_scenarios.SCENARIOS[name](params)))  # type: ignore[no-any-return]
     result = subprocess.run(
         [sys.executable, str(HERE / "_scenarios.py"), name, json.dumps(params)],
         capture_output=True,

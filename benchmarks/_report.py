@@ -25,7 +25,7 @@ def per_row_loop(loop: dict[str, Any], rows: int, sfy_wall: float, where: str) -
         f"| 2 | per-row loop (requests, tqdm progress_apply, a GET a second), {where} "
         f"| {per_row:.2f} s a row: {total / 60:,.1f} min for the {rows:,} profiles "
         f"(measured on {loop['rows']}) | - | - |",
-        f"| 2 | per-row loop / sfy_pandas on the same profiles | **{total / sfy_wall:,.0f}x** "
+        f"| 2 | per-row loop / sfy_pandas on the same profiles | **{total / sfy_wall:,.1f}x** "
         "slower | - | - |",
     ]
 

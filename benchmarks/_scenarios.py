@@ -20,7 +20,6 @@ from _heap import HeapWatch
 from _leads import DUPLICATE_EVERY, lead_frame, profile_url, unique_profiles
 from _measure import (
     CommCounter,
-    PollingRounds,
     peak_rss_mb,
     rss_mb,
     stdout_to_stderr,
@@ -32,9 +31,15 @@ from bench_simulator import LOAD_CORE, _pin
 API_KEY = "bench-key"
 
 
+def own_process(params: dict[str, Any]) -> None:
+    """Pin this process to the load core, unless the scenario runs inside a quick run's."""
+    if not params.get("in_process"):
+        _pin(LOAD_CORE)
+
+
 def enrich(params: dict[str, Any]) -> dict[str, Any]:
     """``df.salesfinity.enrich("linkedin_url")`` over generated leads; CPU, wall, memory."""
-    _pin(LOAD_CORE)
+    own_process(params)
     import pandas as pd
 
     import sfy_pandas  # noqa: F401  (registers df.salesfinity)
@@ -42,7 +47,6 @@ def enrich(params: dict[str, Any]) -> dict[str, Any]:
     counter = CommCounter() if params.get("progress") == "widget" else None
     if counter is not None:
         import ipywidgets  # noqa: F401  (imported before the baseline: not the run's memory)
-    rounds = PollingRounds()
     # Read from Parquet: Arrow-backed columns straight away, without the Python
     # strings that building them here would leave in the heap.
     if "leads" in params:
@@ -53,7 +57,7 @@ def enrich(params: dict[str, Any]) -> dict[str, Any]:
     baseline_mb = rss_mb()
     profiler = Profilers() if params.get("profile") else None
     memory = HeapWatch() if params.get("tracemalloc") else None
-    with stdout_to_stderr():
+    with stdout_to_stderr(not params.get("in_process")):
         if profiler is not None:
             profiler.start()
         if memory is not None:
@@ -63,7 +67,7 @@ def enrich(params: dict[str, Any]) -> dict[str, Any]:
             "linkedin_url",
             external_id="lead_id",
             base_url=params["base_url"],
-            api_key=API_KEY,
+            api_key=params.get("api_key", API_KEY),
             journal=params["journal"],
             progress=params.get("progress"),
         )
@@ -82,7 +86,6 @@ def enrich(params: dict[str, Any]) -> dict[str, Any]:
         "baseline_mb": baseline_mb,
         "peak_mb": peak_rss_mb(),
         "pandas": pd.__version__,
-        "rounds": rounds.rounds,
         **run_figures(run, frame),
     }
     if counter is not None:
@@ -120,7 +123,7 @@ def analyst_loop(params: dict[str, Any]) -> dict[str, Any]:
     the first ``rows`` leads of the same list (one row after another, so the time
     per row does not depend on how many rows are measured).
     """
-    _pin(LOAD_CORE)
+    own_process(params)
     import requests
     from tqdm import tqdm  # type: ignore[import-untyped]
 
@@ -183,6 +186,12 @@ def fill_journal(params: dict[str, Any]) -> dict[str, Any]:
     return {"profiles": len(keys), "seconds": time.monotonic() - started}
 
 
+def prepare_rerun(params: dict[str, Any]) -> dict[str, Any]:
+    """The leads for a rerun (``write_leads``) and the journal that answers them all."""
+    write_leads(params)
+    return fill_journal(params)
+
+
 def rerun(params: dict[str, Any]) -> dict[str, Any]:
     """``enrich()`` over ``rows`` leads whose answers are all in the journal: no request."""
     return enrich({**params, "progress": None})
@@ -194,7 +203,7 @@ def bare_creates(params: dict[str, Any]) -> dict[str, Any]:
     One POST per distinct profile, ``concurrency`` in flight, each answer's JSON
     read; no journal, no frame, no status reads.
     """
-    _pin(LOAD_CORE)
+    own_process(params)
     import asyncio
 
     import httpx
@@ -228,6 +237,7 @@ SCENARIOS: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {
     "analyst_loop": analyst_loop,
     "fill_journal": fill_journal,
     "write_leads": write_leads,
+    "prepare_rerun": prepare_rerun,
     "rerun": rerun,
     "bare_creates": bare_creates,
 }

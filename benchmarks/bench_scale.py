@@ -11,7 +11,7 @@
   (target: at most 1.3).
 
     python benchmarks/bench_scale.py            # N = 1,000,000, M = 100,000: ~10 min
-    python benchmarks/bench_scale.py --quick    # N = 20,000, M = 2,000: seconds
+    python benchmarks/bench_scale.py --quick    # N = 2,000, M = 200: seconds
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from _processes import load, machine, scenario, serve
+from _processes import in_process, load, machine, scenario, serve
 
 MEMORY_TARGET_MB = 400
 CPU_TARGET = 1.3
@@ -50,7 +50,7 @@ class Scale:
 
 
 FULL = Scale()
-QUICK = Scale(memory_rows=20_000, traced_rows=5_000, cpu_rows=2_000)
+QUICK = Scale(memory_rows=2_000, traced_rows=2_000, cpu_rows=200)
 
 
 def memory(rows: int, tmp: Path, traced: bool = False) -> dict[str, Any]:
@@ -61,11 +61,9 @@ def memory(rows: int, tmp: Path, traced: bool = False) -> dict[str, Any]:
     target = {"base_url": "http://127.0.0.1:9", "journal": str(tmp / f"{name}.sqlite3")}
     leads = str(tmp / f"{name}.parquet")
     distinct = {"rows": rows, "duplicate_every": 0}
-    if not Path(leads).exists():
-        scenario("write_leads", leads=leads, **distinct)
-        filled = scenario("fill_journal", **distinct, **target)
-    else:
-        filled = {"seconds": 0.0}
+    filled = {"seconds": 0.0}
+    if not Path(leads).exists():  # a quick run traces the same rerun: made once
+        filled = scenario("prepare_rerun", leads=leads, **distinct, **target)
     run = scenario("rerun", leads=leads, tracemalloc=traced, **distinct, **target)
     run["fill_seconds"] = filled["seconds"]
     run["journal_mb"] = sum(p.stat().st_size for p in tmp.glob(f"{name}.sqlite3*")) / 1e6
@@ -162,7 +160,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--memory-rows", type=int, help="profiles in the rerun")
     parser.add_argument("--traced-rows", type=int, help="profiles in the traced rerun")
     args = parser.parse_args(argv)
-    scale = QUICK if args.quick else Scale()
+    scale = QUICK if args.quick else FULL
+    if args.quick:
+        in_process()
     if args.memory_rows or args.traced_rows:
         scale = Scale(
             args.memory_rows or scale.memory_rows,
