@@ -50,7 +50,7 @@ class Profilers:
 #: sample's frames ("function\0file\0line") takes it.
 CATEGORIES = (
     ("journal (SQLite)", ("sfy_pandas/journal/", "sqlite3")),
-    ("reading the column (map_rows, URL parser)", ("map_rows\x00", "sfy_pandas/_linkedin.py")),
+    ("reading the column (map_rows, URL parser)", ("map_rows\x00", "sfy_pandas/_linkedin/")),
     ("frame writes (pandas)", ("sfy_pandas/frame/", "site-packages/pandas/", "/numpy/")),
     ("progress", ("sfy_pandas/progress/",)),
     ("HTTP (httpx, httpcore, h11)", ("/httpx/", "/httpcore/", "/h11/", "/anyio/")),

@@ -10,7 +10,7 @@
   fresh one, in the same run: client CPU per row of each, and their ratio
   (target: at most 1.3).
 
-    python benchmarks/bench_scale.py            # N = 1,000,000, M = 100,000: ~10 min
+    python benchmarks/bench_scale.py            # N = 1,000,000, M = 20,000: ~10 min
     python benchmarks/bench_scale.py --quick    # N = 2,000, M = 200: seconds
 """
 
@@ -46,7 +46,7 @@ UNLIMITED = {
 class Scale:
     memory_rows: int = 1_000_000
     traced_rows: int = 250_000
-    cpu_rows: int = 100_000
+    cpu_rows: int = 20_000
 
 
 FULL = Scale()
