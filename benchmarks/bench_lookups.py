@@ -25,11 +25,11 @@ import tempfile
 import time
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from _bound import best_possible, reads
+from _bound import Reads, best_possible, reads
 from _processes import in_process, load, machine, scenario, serve
 
 #: The shape measured in issue 12: lognormal lookups around 10 s, a tail to the
@@ -118,7 +118,7 @@ class Measured:
     requests: dict[str, int]
     creates_per_profile: float
     load: str
-    reads: Any = field(default=None)
+    reads: Reads
 
     @property
     def ratio(self) -> float:
