@@ -28,6 +28,23 @@ def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 / 1e6
 
 
+def cpu_wait() -> float:
+    """Seconds this process's live threads have spent runnable but waiting for a CPU.
+
+    The scheduler's own count (``/proc/<pid>/task/<tid>/schedstat``, second
+    field): on a loaded machine it says how much of a run's wall time was the
+    machine's, not the client's.
+    """
+    waited = 0
+    for task in os.listdir("/proc/self/task"):
+        try:
+            with open(f"/proc/self/task/{task}/schedstat") as stat:
+                waited += int(stat.read().split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+    return waited / 1e9
+
+
 def thread_cpu(name: str) -> float:
     """CPU seconds used so far by this process's thread called ``name`` (0 if none)."""
     for thread in threading.enumerate():
@@ -54,7 +71,7 @@ class CommCounter:
         self.times: list[float] = []
         counter = self
 
-        class CountingComm(comm.DummyComm):  # type: ignore[misc,name-defined]
+        class CountingComm(comm.DummyComm):
             def publish_msg(self, msg_type: str, data: Any = None, *args: Any, **kw: Any) -> None:
                 if msg_type == "comm_msg":  # a redraw; not the widget's creation
                     counter.times.append(time.monotonic())

@@ -20,6 +20,7 @@ from _heap import HeapWatch
 from _leads import DUPLICATE_EVERY, lead_frame, profile_url, unique_profiles
 from _measure import (
     CommCounter,
+    cpu_wait,
     peak_rss_mb,
     rss_mb,
     stdout_to_stderr,
@@ -63,6 +64,7 @@ def enrich(params: dict[str, Any]) -> dict[str, Any]:
         if memory is not None:
             memory.start()
         cpu0, main0, wall0 = time.process_time(), time.thread_time(), time.monotonic()
+        wait0 = cpu_wait()
         run = frame.salesfinity.enrich(
             "linkedin_url",
             external_id="lead_id",
@@ -73,6 +75,7 @@ def enrich(params: dict[str, Any]) -> dict[str, Any]:
         )
         wall1, cpu1, main1 = time.monotonic(), time.process_time(), time.thread_time()
         loop_cpu = thread_cpu("sfy-pandas-loop")
+        waited = cpu_wait() - wait0
         profile = profiler.stop() if profiler is not None else None
     result: dict[str, Any] = {
         "rows": len(frame),
@@ -80,6 +83,7 @@ def enrich(params: dict[str, Any]) -> dict[str, Any]:
         "started": wall0,
         "cpu": cpu1 - cpu0,
         "main_thread_cpu": main1 - main0,
+        "cpu_wait": waited,
         "loop_thread_cpu": loop_cpu,
         "frame_mb": frame_mb,
         "frame_after_mb": frame.memory_usage(deep=True).sum() / 1e6,

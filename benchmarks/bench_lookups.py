@@ -117,6 +117,9 @@ class Measured:
     limited: int
     requests: dict[str, int]
     creates_per_profile: float
+    #: The client's CPU time, and its time runnable but waiting for a CPU.
+    cpu: float
+    cpu_wait: float
     load: str
     reads: Reads
 
@@ -153,6 +156,8 @@ def measure(row: Row, tmp: Path) -> Measured:
         limited=int(ledger["rate_limited"]),
         requests=ledger["requests"],
         creates_per_profile=ledger["lookups_created"] / max(ledger["profiles_created"], 1),
+        cpu=run["cpu"],
+        cpu_wait=run["cpu_wait"],
         load=load(),
         reads=reads(lookups),
     )
@@ -178,7 +183,7 @@ def run_rows(rows: Sequence[Row], parallel: bool) -> list[Measured]:
 
 HEADER = (
     "| row | wall | best possible | ratio | target | met | reads per lookup | 429s "
-    "| final to read, median / p90 | load |\n"
+    "| final to read, median / p90 | machine load, client CPU |\n"
     "|---|---|---|---|---|---|---|---|---|---|"
 )
 
@@ -196,7 +201,8 @@ def table_row(m: Measured) -> str:
     return (
         f"| {row.name} | {_seconds(m.wall)} | {_seconds(m.bound)} | **{m.ratio:.2f}** "
         f"| at most {row.target:.2f} | {'yes' if met else '**no**'} | {reads_cell} "
-        f"| {m.limited:,} | {r.delay_median:.1f} s / {r.delay_p90:.1f} s | {m.load} |"
+        f"| {m.limited:,} | {r.delay_median:.1f} s / {r.delay_p90:.1f} s "
+        f"| {m.load}; client CPU {m.cpu:.1f} s, waited {m.cpu_wait:.1f} s for a CPU |"
     )
 
 
