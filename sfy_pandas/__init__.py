@@ -29,6 +29,7 @@ from .frame._export import safe_for_spreadsheet
 # why `import sfy_pandas` is all a notebook needs.
 from .pandas import _accessor as _accessor
 from .run._handle import EnrichmentRun
+from .run._options import RunOptions
 
 try:
     __version__ = _metadata.version("sfy-pandas")
@@ -52,6 +53,7 @@ __all__ = [
     "NotFoundError",
     "RateLimitError",
     "RetryPolicy",
+    "RunOptions",
     "SalesfinityError",
     "ServerError",
     "Status",
@@ -59,3 +61,11 @@ __all__ = [
     "safe_for_spreadsheet",
     "sample_leads_path",
 ]
+
+# Public names say where to find them: reprs and tracebacks read
+# ``sfy_pandas.EnrichmentRun``, not the private module that defines it.
+for _name in __all__:
+    _value = globals()[_name]
+    if hasattr(_value, "__module__") and not isinstance(_value, str):
+        _value.__module__ = "sfy_pandas"
+del _name, _value

@@ -26,15 +26,15 @@ from ..frame._files import (
     file_format,
     read_chunks,
 )
+from ..run import RunOptions
 from ..simulator._command import simulate
-from ._file_run import Totals, enrich_chunks, refresh_chunks
+from ._chunks import Totals, enrich_chunks, refresh_chunks
 from ._report import summary_table
 from ._support import (
     SIMULATOR,
     BadArgument,
-    RunOptions,
     one_line_errors,
-    open_api,
+    open_enrichment,
     warnings_as_lines,
 )
 
@@ -201,27 +201,33 @@ def enrich(
                 "--out must not be INPUT: an interrupted run would lose the rows not reached "
                 "(to refresh an enriched file in place, use sfy-pandas status)"
             )
-        run = RunOptions(poll_interval, max_wait, quiet)
-        with open_api(base_url, journal, run, dry_run=dry_run) as (api, sim):
+        options = RunOptions(
+            type=kind,
+            max_credits=max_credits,
+            dry_run=dry_run,
+            base_url=base_url,
+            journal=journal,
+            poll_interval=poll_interval,
+            max_wait=max_wait,
+        )
+        with open_enrichment(options) as (enrichment, requests_seen):
             with ChunkWriter(out) as writer, warnings_as_lines():
                 try:
                     totals = enrich_chunks(
                         read_chunks(input_path, chunk_rows),
                         writer,
                         column,
-                        api,
-                        type=kind,
+                        enrichment,
                         external_id=external_id,
-                        max_credits=max_credits,
-                        dry_run=dry_run,
+                        progress=None if quiet else "text",
                         on_chunk=None if quiet else _chunk_line,
                     )
                 except Exception:
                     _commit_reached(writer, out)
                     raise
                 writer.commit()
-            requests = None if sim is None else sum(sim.ledger.requests.values())
-    _finish(totals, out, requests=requests, simulated=sim is not None)
+            requests = None if requests_seen is None else requests_seen()
+    _finish(totals, out, requests=requests, simulated=requests_seen is not None)
 
 
 # -- status --------------------------------------------------------------------------
@@ -270,16 +276,19 @@ def status(
                 "--base-url simulator starts a new simulator, which knows none of the file's "
                 "lookup ids; pass the URL of the API the file was enriched with"
             )
-        run = RunOptions(poll_interval, max_wait, quiet)
+        options = RunOptions(
+            base_url=base_url, journal="off", poll_interval=poll_interval, max_wait=max_wait
+        )
         with (
-            open_api(base_url, None, run, dry_run=False) as (api, _),
+            open_enrichment(options) as (enrichment, _),
             ChunkWriter(out) as writer,
             warnings_as_lines(),
         ):
             totals = refresh_chunks(
                 read_chunks(file, chunk_rows),
                 writer,
-                api,
+                enrichment,
+                progress=None if quiet else "text",
                 on_chunk=None if quiet else _chunk_line,
             )
             writer.commit()

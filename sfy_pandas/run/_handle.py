@@ -26,38 +26,32 @@ import time
 import warnings
 import weakref
 from collections.abc import Callable, Coroutine, Iterator
-from dataclasses import dataclass
 from types import FrameType
 from typing import Any
 
 import pandas as pd
 
 from .._models import Status
-from ..engine._engine import Engine, RunStats, Update
+from ..engine._engine import RunStats, Update
 from ..frame import _rows as _frame
 from ..journal._journal import ProfileKey
 from ..progress._snapshot import Outcome, ProgressSnapshot, ProgressView, format_summary
-from . import _runner
+from . import _loop
+from ._enrichment import BatchStop
 
-__all__ = ["EnrichmentRun"]
+__all__ = ["Batch", "EnrichmentRun", "active_run", "last_run"]
+
+#: One batch, as the run starts it: given where to leave the engine (to stop
+#: it), where updates go and where warnings go, the coroutine that runs it.
+Batch = Callable[
+    [BatchStop, Callable[[list[Update]], None], Callable[[str], None]],
+    Coroutine[Any, Any, RunStats],
+]
 
 #: How often the waiting thread wakes to apply updates and redraw.
 _DRAIN_INTERVAL = 0.1
 #: After a hard stop, how long the engine may take to write down what it holds.
 _SETTLE_SECONDS = 5.0
-
-
-@dataclass
-class _EngineSlot:
-    """Where the loop thread leaves the engine, so another thread can stop it."""
-
-    engine: Engine | None = None
-    stop_requested: bool = False
-
-    def stop(self) -> None:  # runs on the loop thread
-        self.stop_requested = True
-        if self.engine is not None:
-            self.engine.stop()
 
 
 class EnrichmentRun:
@@ -84,7 +78,7 @@ class EnrichmentRun:
         # Batches of updates, or a warning for the analyst (shown from this thread,
         # where the caller's warning filters apply).
         self._queue: queue.SimpleQueue[list[Update] | str] = queue.SimpleQueue()
-        self._slot = _EngineSlot()
+        self._slot = BatchStop()
         self._future: concurrent.futures.Future[RunStats] | None = None
         self._started = time.monotonic()
         self._finished_at: float | None = None
@@ -97,21 +91,31 @@ class EnrichmentRun:
         self._unwritten: dict[ProfileKey, Update] = {}
         self._defer_writes = False
 
-    # -- starting ------------------------------------------------------------
+    # -- starting (the run object's side, not the analyst's) -----------------
 
-    def enqueue(self, updates: list[Update]) -> None:
-        """The engine's update callback: runs on the loop thread, only queues."""
+    def _enqueue(self, updates: list[Update]) -> None:
+        """The engine's update callback on the loop thread: only queues."""
         self._queue.put(updates)
 
-    def enqueue_warning(self, message: str) -> None:
-        """The engine's warning callback: runs on the loop thread, only queues."""
+    def _enqueue_warning(self, message: str) -> None:
+        """The engine's warning callback on the loop thread: only queues."""
         self._queue.put(message)
 
-    def start(self, make_engine: Callable[[_EngineSlot], Coroutine[Any, Any, RunStats]]) -> None:
-        """Start the engine on the background loop."""
+    def _start(self, batch: Batch) -> None:
+        """Start the batch on the background loop; :meth:`wait` follows it."""
         self._defer_writes = True
-        self._future = _runner.submit(make_engine(self._slot))
-        _ACTIVE[id(self._frame_ref())] = self
+        self._future = _loop.submit(batch(self._slot, self._enqueue, self._enqueue_warning))
+        _remember(self)
+
+    async def _run_here(self, batch: Batch) -> None:
+        """Run the batch on the caller's own loop, writing the frame as answers come."""
+        _remember(self)
+        try:
+            stats = await batch(self._slot, self._ingest, _warn_here)
+        except BaseException:
+            self._close(stopped=True, hint=False)
+            raise
+        self._finish_with(stats)
 
     # -- waiting -------------------------------------------------------------
 
@@ -132,7 +136,7 @@ class EnrichmentRun:
                 while not future.done():
                     if interrupted.is_set() and not asked_to_stop:
                         asked_to_stop = True
-                        _runner.call_soon(self._slot.stop)
+                        _loop.call_soon(self._slot.stop)
                     # Wake on the interval (or the end), not on every update: one
                     # wake per create would cost the engine's thread a switch each.
                     concurrent.futures.wait([future], timeout=_DRAIN_INTERVAL)
@@ -160,9 +164,9 @@ class EnrichmentRun:
                 item = self._queue.get_nowait()
         except queue.Empty:
             pass
-        self.ingest(batches)
+        self._ingest(batches)
 
-    def ingest(self, updates: list[Update]) -> None:
+    def _ingest(self, updates: list[Update]) -> None:
         """Count updates, keep them for the frame, redraw; only from the caller's thread."""
         if updates:
             self._credits += sum(
@@ -178,7 +182,7 @@ class EnrichmentRun:
                 self._unwritten[update.key] = update
             if not self._defer_writes:
                 self._write_frame()
-        self._view.update(self.snapshot())
+        self._view.update(self._snapshot())
 
     def _write_frame(self) -> None:
         """Write each profile's newest update to all its rows, in one assignment."""
@@ -201,9 +205,9 @@ class EnrichmentRun:
             self._close(stopped=True, hint=False)  # the error says what happened
             raise exc from None
         self._drain()
-        self.finish(stats, stopped=stopped)
+        self._finish_with(stats, stopped=stopped)
 
-    def finish(self, stats: RunStats | None, *, stopped: bool = False) -> None:
+    def _finish_with(self, stats: RunStats | None, *, stopped: bool = False) -> None:
         """Record the engine's figures and close the progress view."""
         self._stats = stats
         self._close(stopped=stopped or bool(stats and stats.interrupted))
@@ -214,11 +218,22 @@ class EnrichmentRun:
         self._closed = True
         self._finished_at = time.monotonic()
         self._write_frame()
-        _ACTIVE.pop(id(self._frame_ref()), None)
-        snapshot = self.snapshot()
+        snapshot = self._snapshot()
         self._view.close(snapshot, Outcome.of(snapshot, stopped=stopped))
         if stopped and hint and self._resume_hint:
             print(self._resume_hint, file=sys.stderr)
+
+    def stop(self) -> EnrichmentRun:
+        """Stop a run started with ``wait=False``: nothing more is created.
+
+        Every id already received is kept, rows not sent are marked
+        ``not-sent``, and the frame is brought up to date before this returns.
+        """
+        if self._future is not None and not self._closed:
+            _loop.call_soon(self._slot.stop)
+            concurrent.futures.wait([self._future])
+            self._finish(self._future, stopped=True)
+        return self
 
     # -- reading -------------------------------------------------------------
 
@@ -246,16 +261,16 @@ class EnrichmentRun:
         return self._credits
 
     @property
-    def elapsed(self) -> float:
+    def _elapsed(self) -> float:
         end = self._finished_at if self._finished_at is not None else time.monotonic()
         return end - self._started
 
-    def snapshot(self) -> ProgressSnapshot:
+    def _snapshot(self) -> ProgressSnapshot:
         return ProgressSnapshot(
             total=self._rows.total,
             counts=self._counts(),
             credits_used=self.credits_used,
-            elapsed=self.elapsed,
+            elapsed=self._elapsed,
             note=self._note,
             resumed=self._resumed,
         )
@@ -264,7 +279,7 @@ class EnrichmentRun:
         return {status: n for status, n in self._rows.counts.items() if n}
 
     def __repr__(self) -> str:
-        snapshot = self.snapshot()
+        snapshot = self._snapshot()
         if not self._closed:
             return f"<EnrichmentRun running: {format_summary(snapshot)}>"
         outcome = Outcome.of(snapshot, stopped=bool(self._stats and self._stats.interrupted))
@@ -298,14 +313,35 @@ def _interrupt_flag() -> Iterator[threading.Event]:
         signal.signal(signal.SIGINT, previous)
 
 
-#: Runs still going (``wait=False``), by the id of their frame, so ``status()``
-#: on that frame can bring it up to date first. Held only until the run closes.
-_ACTIVE: dict[int, EnrichmentRun] = {}
+def _warn_here(message: str) -> None:
+    warnings.warn(message, UserWarning, stacklevel=2)
+
+
+#: The last run of each frame, by the id of the frame, so ``status()`` can bring
+#: a run still going up to date first and ``df.salesfinity.last_run`` finds a
+#: run whose cell was interrupted. Dropped when the frame is.
+_LAST: dict[int, EnrichmentRun] = {}
+
+
+def _remember(run: EnrichmentRun) -> None:
+    frame = run._frame_ref()
+    if frame is None:
+        return
+    key = id(frame)
+    if key not in _LAST:
+        weakref.finalize(frame, _LAST.pop, key, None)
+    _LAST[key] = run
+
+
+def last_run(frame: pd.DataFrame) -> EnrichmentRun | None:
+    """The last run started on ``frame``, finished or not."""
+    run = _LAST.get(id(frame))
+    if run is not None and run._frame_ref() is not frame:
+        return None
+    return run
 
 
 def active_run(frame: pd.DataFrame) -> EnrichmentRun | None:
     """The unfinished run writing into ``frame``, if any."""
-    run = _ACTIVE.get(id(frame))
-    if run is not None and run._frame_ref() is not frame:
-        return None
-    return run
+    run = last_run(frame)
+    return run if run is not None and not run.done else None
