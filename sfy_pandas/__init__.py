@@ -3,8 +3,6 @@
 ``import sfy_pandas`` registers the ``df.salesfinity`` accessor.
 """
 
-import importlib.metadata as _metadata
-
 from ._errors import (
     APIConnectionError,
     APIStatusError,
@@ -21,6 +19,7 @@ from ._errors import (
 )
 from ._models import EmailType, Lookup, Status
 from ._sample import sample_leads_path
+from ._version import __version__
 from .client._client import AsyncSalesfinity, ClientStats
 from .client._retry import RetryPolicy
 from .frame._export import safe_for_spreadsheet
@@ -30,11 +29,6 @@ from .frame._export import safe_for_spreadsheet
 from .pandas import _accessor as _accessor
 from .run._handle import EnrichmentRun
 from .run._options import RunOptions
-
-try:
-    __version__ = _metadata.version("sfy-pandas")
-except _metadata.PackageNotFoundError:  # running from a source tree that was never installed
-    __version__ = "0.0.0"
 
 __all__ = [
     "APIConnectionError",

@@ -17,8 +17,8 @@ from typing import Any, NoReturn, TypeVar
 
 import click
 
-from .. import __version__
 from .._config import BASE_URL_ENV, JOURNAL_ENV
+from .._version import __version__
 from ..frame._files import (
     DEFAULT_CHUNK_ROWS,
     ChunkWriter,
