@@ -42,13 +42,13 @@ EXIT_OK = 0
 EXIT_ROWS_LEFT = 1
 EXIT_INTERRUPTED = 130
 
-#: Statuses that leave a row without a final answer worth having.
+#: Statuses that leave a row without a final answer: still running, held back,
+#: or refused by an error of the run. ``failed`` and ``timeout`` are the API's
+#: final answers, like ``completed`` and ``not-found``; ``invalid`` is the input's.
 _UNANSWERED = frozenset(
     {
         Status.PENDING.value,
         Status.PROCESSING.value,
-        Status.FAILED.value,
-        Status.TIMEOUT.value,
         Status.ERROR.value,
         Status.NOT_SENT.value,
     }
@@ -98,7 +98,7 @@ class Totals:
 
     @property
     def unanswered(self) -> int:
-        """Rows still running, failed, refused, or not sent (and rows without a status)."""
+        """Rows still running, refused by an error, or not sent (and rows without a status)."""
         return (
             sum(n for status, n in self.counts.items() if status in _UNANSWERED)
             + self.counts[NO_STATUS]
@@ -113,9 +113,9 @@ class Totals:
     def exit_code(self) -> int:
         """130 interrupted; 1 some rows without a final answer; 0 otherwise.
 
-        ``invalid`` rows (cells that are not a profile) do not fail a run: the
-        input holds them, and no lookup could answer them. A dry run sends
-        nothing on purpose and exits 0.
+        A final answer is ``completed``, ``not-found``, ``failed``, ``timeout``
+        or ``invalid`` (a cell that is not a profile: no lookup could answer
+        it). A dry run sends nothing on purpose and exits 0.
         """
         if self.interrupted:
             return EXIT_INTERRUPTED

@@ -1,9 +1,10 @@
 """The ``sfy-pandas`` command: a thin click layer, one library call per command.
 
 Exit codes of ``enrich`` and ``status``: 0 every row has its final answer
-(``invalid`` cells included: no lookup can answer them); 1 some rows failed,
-timed out, were refused (``error``), were held back (``not-sent``) or are still
-running; 130 interrupted (the output holds the rows reached); 2 bad arguments.
+(``completed``, ``not-found``, ``failed``, ``timeout`` or ``invalid``); 1 some
+rows are still running, were held back (``not-sent``) or refused (``error``),
+or the run failed; 130 interrupted (the output holds the rows reached); 2 bad
+arguments.
 Any other failure is one ``Error:`` line and exit 1, never a traceback.
 The API key is read from ``SALESFINITY_API_KEY`` only, and never printed.
 """
@@ -46,7 +47,25 @@ _CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 _SECONDS = click.FloatRange(min=0.0, min_open=True)
 
 
-@click.group(context_settings=_CONTEXT)
+class _WholeHelpGroup(click.Group):
+    """A group whose command list shows each command's first sentence whole.
+
+    click cuts it to fit one line and ends it with "..."; wrapped onto a second
+    line, the sentence says all it means to.
+    """
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        rows = []
+        for name in self.list_commands(ctx):
+            command = self.get_command(ctx, name)
+            if command is not None and not command.hidden:
+                rows.append((name, command.get_short_help_str(limit=1_000)))
+        if rows:
+            with formatter.section("Commands"):
+                formatter.write_dl(rows)
+
+
+@click.group(cls=_WholeHelpGroup, context_settings=_CONTEXT)
 @click.version_option(__version__, prog_name="sfy-pandas")
 def cli() -> None:
     """Enrich leads with emails from the Salesfinity API.
@@ -181,9 +200,12 @@ def enrich(
     journal resumes it without re-sending.
 
     \b
-    Exit codes: 0 every row answered (invalid cells included), 1 some rows
-    failed, were refused, not sent or are still running, 130 interrupted
-    (the rows reached are written), 2 bad arguments.
+    Exit codes:
+      0    every row has a final answer: completed, not-found, failed,
+           timeout or invalid (failed and timeout are the API's answers)
+      1    rows still running, not-sent or error, or the run failed
+      130  interrupted (the rows reached are written)
+      2    bad arguments
 
     \b
     Example:
