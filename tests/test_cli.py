@@ -206,15 +206,66 @@ def test_max_credits_is_a_budget_for_the_whole_file(serve: Serve, tmp_path: Path
 def test_a_dry_run_sends_nothing_needs_no_key_and_exits_0(serve: Serve, tmp_path: Path) -> None:
     server = serve()
     source = leads_csv(tmp_path, rows=40)
+    out = tmp_path / "estimate.csv"
     result = run(
         "enrich", str(source), "-c", "linkedin_url", "--dry-run", "--journal", "off",
-        server=server, SALESFINITY_API_KEY=None,
+        "--out", str(out), server=server, SALESFINITY_API_KEY=None,
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     assert server.ledger.lookups_created == 0
     assert "credits at most" in result.stdout
-    frame = read(tmp_path / "leads_enriched.csv")
+    frame = read(out)
     assert set(frame["salesfinity_status"]) == {"not-sent", "invalid"}
+
+
+def test_a_dry_run_without_out_leaves_the_enriched_file_as_it_was(
+    serve: Serve, tmp_path: Path
+) -> None:
+    server = serve(**CLEAN)
+    source = leads_csv(tmp_path, rows=30)
+    first = run("enrich", str(source), "-c", "linkedin_url", "--journal", "off", server=server)
+    assert first.exit_code == 0, first.output
+    enriched = tmp_path / "leads_enriched.csv"
+    before = enriched.read_bytes()
+
+    result = run(
+        "enrich", str(source), "-c", "linkedin_url", "--dry-run", "--journal", "off",
+        server=server,
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "credits at most" in result.stdout
+    assert "nothing written" in result.stdout
+    assert enriched.read_bytes() == before
+
+
+@pytest.mark.parametrize(
+    "destination",
+    [
+        pytest.param(lambda tmp: Path("/proc/out.csv"), id="proc"),
+        pytest.param(lambda tmp: _read_only_file(tmp / "taken.csv"), id="read-only-file"),
+        pytest.param(lambda tmp: tmp, id="a-folder"),
+    ],
+)
+def test_an_output_that_cannot_be_written_is_refused_before_anything_is_sent(
+    serve: Serve, tmp_path: Path, destination: Callable[[Path], Path]
+) -> None:
+    server = serve(**CLEAN)
+    source = leads_csv(tmp_path, rows=10)
+    out = destination(tmp_path)
+    result = run(
+        "enrich", str(source), "-c", "linkedin_url", "--journal", "off", "--out", str(out),
+        server=server,
+    )  # fmt: skip
+    assert result.exit_code != 0
+    assert str(out) in result.output
+    assert sum(server.ledger.requests.values()) == 0
+    no_traceback(result)
+
+
+def _read_only_file(path: Path) -> Path:
+    path.write_text("someone's file\n")
+    path.chmod(0o444)
+    return path
 
 
 def test_without_a_key_it_says_where_the_key_goes_and_exits_2(tmp_path: Path) -> None:

@@ -32,6 +32,7 @@ __all__ = [
     "EXIT_INTERRUPTED",
     "EXIT_OK",
     "EXIT_ROWS_LEFT",
+    "DiscardingWriter",
     "Totals",
     "enrich_chunks",
     "refresh_chunks",
@@ -124,9 +125,28 @@ class Totals:
         return EXIT_ROWS_LEFT if self.unanswered else EXIT_OK
 
 
+class DiscardingWriter:
+    """A writer that keeps nothing: a dry run without ``--out`` only prints its estimate."""
+
+    rows = 0
+    started = False
+
+    def write(self, frame: pd.DataFrame) -> None:
+        """Drop the chunk."""
+
+    def commit(self) -> None:
+        """Nothing to move into place."""
+
+    def __enter__(self) -> DiscardingWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
 def enrich_chunks(
     chunks: Iterable[pd.DataFrame],
-    writer: ChunkWriter,
+    writer: ChunkWriter | DiscardingWriter,
     column: Hashable,
     enrichment: Enrichment,
     *,

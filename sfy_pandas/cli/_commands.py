@@ -20,6 +20,7 @@ import click
 
 from .._config import BASE_URL_ENV, JOURNAL_ENV
 from .._version import __version__
+from ..frame._destination import check_writable
 from ..frame._files import (
     DEFAULT_CHUNK_ROWS,
     ChunkWriter,
@@ -29,7 +30,7 @@ from ..frame._files import (
 )
 from ..run import RunOptions
 from ..simulator._command import simulate
-from ._chunks import Totals, enrich_chunks, refresh_chunks
+from ._chunks import DiscardingWriter, Totals, enrich_chunks, refresh_chunks
 from ._report import summary_table
 from ._support import (
     SIMULATOR,
@@ -215,6 +216,7 @@ def enrich(
       sfy-pandas enrich leads.csv -c linkedin_url --base-url simulator   # fake emails
     """
     with one_line_errors():
+        given_out = out
         out = out or input_path.with_name(f"{input_path.stem}_enriched{input_path.suffix}")
         file_format(input_path)
         check_destination(out)
@@ -223,6 +225,7 @@ def enrich(
                 "--out must not be INPUT: an interrupted run would lose the rows not reached "
                 "(to refresh an enriched file in place, use sfy-pandas status)"
             )
+        check_writable(out)
         options = RunOptions(
             type=kind,
             max_credits=max_credits,
@@ -232,8 +235,10 @@ def enrich(
             poll_interval=poll_interval,
             max_wait=max_wait,
         )
+        # A dry run only prints its estimate, unless --out asks for the file.
+        write = not dry_run or given_out is not None
         with open_enrichment(options) as (enrichment, requests_seen):
-            with ChunkWriter(out) as writer, warnings_as_lines():
+            with _writer(out if write else None) as writer, warnings_as_lines():
                 try:
                     totals = enrich_chunks(
                         read_chunks(input_path, chunk_rows),
@@ -249,7 +254,7 @@ def enrich(
                     raise
                 writer.commit()
             requests = None if requests_seen is None else requests_seen()
-    _finish(totals, out, requests=requests, simulated=requests_seen is not None)
+    _finish(totals, out if write else None, requests=requests, simulated=requests_seen is not None)
 
 
 # -- status --------------------------------------------------------------------------
@@ -293,6 +298,7 @@ def status(
         out = out or file
         file_format(file)
         check_destination(out)
+        check_writable(out)
         if base_url == SIMULATOR:
             raise BadArgument(
                 "--base-url simulator starts a new simulator, which knows none of the file's "
@@ -382,7 +388,11 @@ def _chunk_line(first: int, last: int) -> None:
     click.echo(f"Rows {first:,} to {last:,}:", err=True)
 
 
-def _commit_reached(writer: ChunkWriter, out: Path) -> None:
+def _writer(out: Path | None) -> ChunkWriter | DiscardingWriter:
+    return DiscardingWriter() if out is None else ChunkWriter(out)
+
+
+def _commit_reached(writer: ChunkWriter | DiscardingWriter, out: Path) -> None:
     """Keep the rows written before a failure; a failing commit must not hide the cause."""
     with contextlib.suppress(OSError):
         writer.commit()
@@ -390,10 +400,15 @@ def _commit_reached(writer: ChunkWriter, out: Path) -> None:
             click.echo(f"{writer.rows:,} rows were written to {out} before the error.", err=True)
 
 
-def _finish(totals: Totals, out: Path, *, requests: int | None, simulated: bool) -> NoReturn:
+def _finish(totals: Totals, out: Path | None, *, requests: int | None, simulated: bool) -> NoReturn:
+    """Print the summary and what was written; exit with the run's code."""
     click.echo(summary_table(totals, requests=requests))
-    verb = "Dry run: wrote" if totals.dry_run else "Wrote"
-    click.echo(f"\n{verb} {totals.rows:,} rows to {out}" + (" (fake emails)" if simulated else ""))
+    if out is None:
+        click.echo("\nDry run: nothing written (--out writes the rows with their estimate).")
+    else:
+        verb = "Dry run: wrote" if totals.dry_run else "Wrote"
+        fake = " (fake emails)" if simulated else ""
+        click.echo(f"\n{verb} {totals.rows:,} rows to {out}{fake}")
     if totals.interrupted:
         click.echo(
             "Interrupted. Run the same command again to finish: lookups already created "
