@@ -8,14 +8,16 @@ on every attribute access. It turns rows into profiles, builds one checked
 
 from __future__ import annotations
 
+import os
 from collections.abc import Hashable
-from typing import TYPE_CHECKING
+from typing import IO, TYPE_CHECKING, Any
 
 import pandas as pd
 
 from ..run import Enrichment, EnrichmentRun, RunOptions, astart, last_run, start
 from ..run import _options as _check
 from ._plan import frame_api, plan_enrich, plan_status, remember_api
+from ._writers import write_safe
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -161,22 +163,22 @@ class SalesfinityAccessor:
             max_wait=max_wait,
         )
         row_map, resume = plan_status(self._frame)
-        return start(
-            Enrichment(options),
-            self._frame,
-            row_map,
-            progress=progress,
-            wait=wait,
-            runner=runner,
-            resume=resume,
-            description="Salesfinity status",
-            close_after=True,
-        )
+        return start(Enrichment(options), self._frame, row_map, progress=progress, wait=wait,
+                     runner=runner, resume=resume, description="Salesfinity status",
+                     close_after=True)  # fmt: skip
 
     @property
     def last_run(self) -> EnrichmentRun | None:
         """The last run started on this frame, also when its cell was interrupted."""
         return last_run(self._frame)
+
+    def to_csv(self, path: str | os.PathLike[str] | IO[Any], **kwargs: Any) -> dict[str, int]:
+        """``DataFrame.to_csv`` with would-be formulas quoted; returns the count per column."""
+        return write_safe(self._frame, path, "csv", **kwargs)
+
+    def to_excel(self, path: str | os.PathLike[str] | IO[Any], **kwargs: Any) -> dict[str, int]:
+        """``DataFrame.to_excel`` with would-be formulas quoted; returns the count per column."""
+        return write_safe(self._frame, path, "excel", **kwargs)
 
 
 @pd.api.extensions.register_series_accessor("salesfinity")
