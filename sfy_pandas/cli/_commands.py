@@ -12,17 +12,15 @@ The API key is read from ``SALESFINITY_API_KEY`` only, and never printed.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, NoReturn, TypeVar
+from typing import NoReturn
 
 import click
 
-from .._config import BASE_URL_ENV, JOURNAL_ENV
+from .._config import JOURNAL_ENV
 from .._version import __version__
 from ..frame._destination import check_writable
 from ..frame._files import (
-    DEFAULT_CHUNK_ROWS,
     ChunkWriter,
     check_destination,
     file_format,
@@ -31,6 +29,7 @@ from ..frame._files import (
 from ..run import RunOptions
 from ..simulator._command import simulate
 from ._chunks import DiscardingWriter, Totals, enrich_chunks, refresh_chunks
+from ._options import CONTEXT, WholeHelpGroup, base_url_option, run_options
 from ._report import summary_table
 from ._support import (
     SIMULATOR,
@@ -42,31 +41,8 @@ from ._support import (
 
 __all__ = ["cli", "main"]
 
-_F = TypeVar("_F", bound=Callable[..., Any])
 
-_CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
-_SECONDS = click.FloatRange(min=0.0, min_open=True)
-
-
-class _WholeHelpGroup(click.Group):
-    """A group whose command list shows each command's first sentence whole.
-
-    click cuts it to fit one line and ends it with "..."; wrapped onto a second
-    line, the sentence says all it means to.
-    """
-
-    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
-        rows = []
-        for name in self.list_commands(ctx):
-            command = self.get_command(ctx, name)
-            if command is not None and not command.hidden:
-                rows.append((name, command.get_short_help_str(limit=1_000)))
-        if rows:
-            with formatter.section("Commands"):
-                formatter.write_dl(rows)
-
-
-@click.group(cls=_WholeHelpGroup, context_settings=_CONTEXT)
+@click.group(cls=WholeHelpGroup, context_settings=CONTEXT)
 @click.version_option(__version__, prog_name="sfy-pandas")
 def cli() -> None:
     """Enrich leads with emails from the Salesfinity API.
@@ -87,51 +63,10 @@ def main() -> None:
     cli()
 
 
-# -- shared options ------------------------------------------------------------------
-
-
-def _base_url_option(help: str) -> Callable[[_F], _F]:
-    return click.option(
-        "--base-url",
-        metavar="URL",
-        envvar=BASE_URL_ENV,
-        show_envvar=True,
-        help=f"{help} [default: the Salesfinity API]",
-    )
-
-
-def _run_options(func: Any) -> Any:
-    for option in reversed(
-        [
-            click.option(
-                "--max-wait",
-                type=_SECONDS,
-                metavar="SECONDS",
-                help="Stop polling after this long; rows still running keep their lookup id "
-                "and 'sfy-pandas status' finishes them later. [default: wait until all are final]",
-            ),
-            click.option(
-                "--chunk-rows",
-                type=click.IntRange(min=1),
-                default=DEFAULT_CHUNK_ROWS,
-                show_default=True,
-                metavar="N",
-                help="Rows read, enriched and written at a time (CSV and Parquet); "
-                "memory use follows it, not the file's size.",
-            ),
-            click.option("--quiet", "-q", is_flag=True, help="No progress line."),
-            # Not in the help: the simulator answers in a second, the real API in ~45 s.
-            click.option("--poll-interval", type=_SECONDS, default=1.0, hidden=True),
-        ]
-    ):
-        func = option(func)
-    return func
-
-
 # -- enrich --------------------------------------------------------------------------
 
 
-@cli.command("enrich", context_settings=_CONTEXT)
+@cli.command("enrich", context_settings=CONTEXT)
 @click.argument(
     "input_path", metavar="INPUT", type=click.Path(exists=True, dir_okay=False, path_type=Path)
 )
@@ -171,8 +106,8 @@ def _run_options(func: Any) -> Any:
     help="SQLite file that makes a rerun resume instead of re-sending; 'off' for none. "
     "[default: journal.sqlite3 in your user cache directory]",
 )
-@_base_url_option("The API to use; 'simulator' starts the bundled simulator (fake emails).")
-@_run_options
+@base_url_option("The API to use; 'simulator' starts the bundled simulator (fake emails).")
+@run_options
 def enrich(
     *,
     input_path: Path,
@@ -260,7 +195,7 @@ def enrich(
 # -- status --------------------------------------------------------------------------
 
 
-@cli.command("status", context_settings=_CONTEXT)
+@cli.command("status", context_settings=CONTEXT)
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option(
     "--out",
@@ -268,8 +203,8 @@ def enrich(
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write the refreshed file here. [default: FILE, in place]",
 )
-@_base_url_option("The API the file was enriched with.")
-@_run_options
+@base_url_option("The API the file was enriched with.")
+@run_options
 def status(
     *,
     file: Path,
@@ -326,7 +261,7 @@ def status(
 # -- demo ----------------------------------------------------------------------------
 
 
-@cli.command("demo", context_settings=_CONTEXT)
+@cli.command("demo", context_settings=CONTEXT)
 @click.option(
     "--rows",
     type=click.IntRange(min=1),
