@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import re
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -204,3 +208,35 @@ def test_public_names_say_they_live_in_sfy_pandas():
 def test_the_run_shows_the_analyst_only_what_they_use():
     public = {name for name in dir(sfy_pandas.EnrichmentRun) if not name.startswith("_")}
     assert public == {"wait", "stop", "done", "counts", "stats", "credits_used"}
+
+
+def test_the_cli_with_the_simulator_in_a_new_process_reuses_what_the_last_one_paid_for(
+    tmp_path,
+):
+    source = tmp_path / "leads.csv"
+    messy_leads(60, seed=24).to_csv(source, index=False)
+    env = {
+        **os.environ,
+        "PYTHONPATH": str(Path(__file__).resolve().parent.parent),
+        "SALESFINITY_JOURNAL": str(tmp_path / "journal.sqlite3"),
+        "SALESFINITY_SIMULATOR_STATE": str(tmp_path / "simulator.sqlite3"),
+    }
+    command = [
+        sys.executable, "-c", "from sfy_pandas.cli import main; main()",
+        "enrich", str(source), "-c", "linkedin_url", "--base-url", "simulator", "-q",
+        "--poll-interval", "0.2",
+    ]  # fmt: skip
+    runs = [
+        subprocess.run(command, env=env, capture_output=True, text=True, timeout=120, check=False)
+        for _ in range(2)
+    ]
+    assert [run.returncode for run in runs] == [0, 0], runs[0].stderr + runs[1].stderr
+
+    def figure(name: str, output: str) -> int:
+        found = re.search(rf"{name}\s+([\d,]+)", output)
+        assert found, output
+        return int(found.group(1).replace(",", ""))
+
+    assert figure("lookups created", runs[0].stdout) > 0
+    assert figure("lookups created", runs[1].stdout) == 0
+    assert figure("credits used", runs[1].stdout) == 0

@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import os
 from collections.abc import Hashable
-from typing import IO, TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from ..frame import _export
+from ..frame._export import QuotedCells
 from ..run import Enrichment, EnrichmentRun, RunOptions, astart, last_run, start
 from ..run import _options as _check
 from ._plan import frame_api, plan_enrich, plan_status, remember_api
-from ._writers import write_safe
 
 if TYPE_CHECKING:
     from typing_extensions import Unpack
@@ -172,13 +173,13 @@ class SalesfinityAccessor:
         """The last run started on this frame, also when its cell was interrupted."""
         return last_run(self._frame)
 
-    def to_csv(self, path: str | os.PathLike[str] | IO[Any], **kwargs: Any) -> dict[str, int]:
-        """``DataFrame.to_csv`` with would-be formulas quoted; returns the count per column."""
-        return write_safe(self._frame, path, "csv", **kwargs)
+    def to_csv(self, path: str | os.PathLike[str], **kwargs: Any) -> QuotedCells:
+        """Write a CSV no spreadsheet runs as formulas; the result says what was quoted."""
+        return _export.to_csv(self._frame, path, **kwargs)
 
-    def to_excel(self, path: str | os.PathLike[str] | IO[Any], **kwargs: Any) -> dict[str, int]:
-        """``DataFrame.to_excel`` with would-be formulas quoted; returns the count per column."""
-        return write_safe(self._frame, path, "excel", **kwargs)
+    def to_excel(self, path: str | os.PathLike[str], **kwargs: Any) -> QuotedCells:
+        """Write an Excel file whose cells are never formulas; the result says what was quoted."""
+        return _export.to_excel(self._frame, path, **kwargs)
 
 
 @pd.api.extensions.register_series_accessor("salesfinity")

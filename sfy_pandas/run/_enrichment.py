@@ -61,7 +61,7 @@ class Enrichment:
             raise TypeError(f"options must be a RunOptions, not {type(options).__name__}")
         self.options = options
         self.target = target or resolve_target(options.api_key, options.base_url)
-        self._journal: Journal = open_journal(options.journal, base_url=self.target.base_url)
+        self._journal: Journal = open_journal(options.journal, base_url=self.target.journal_key)
         self._client: AsyncSalesfinity | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._balance: int | None = None

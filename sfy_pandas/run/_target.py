@@ -2,11 +2,15 @@
 
 The URL is worked out before the key, so a typo such as ``base_url="simulater"``
 is told it is not a URL instead of being asked for a key it does not need.
+
+The bundled simulator keeps its lookups in a state file across processes, on a
+port that changes every time: its journal entries are kept under the name
+``simulator``, not its URL, so a new kernel polls or reuses what an earlier one
+created, as it would with the real API.
 """
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -27,35 +31,22 @@ class Target:
     #: "simulator" for the bundled simulator, else empty.
     note: str = ""
 
+    @property
+    def journal_key(self) -> str:
+        """The name the journal keeps this API's lookups under."""
+        return SIMULATOR if self.note == SIMULATOR else self.base_url
+
 
 def resolve_target(api_key: str | None, base_url: str | None) -> Target:
     """The API of ``api_key``/``base_url`` (else the environment, else the real API)."""
     if base_url is not None and isinstance(base_url, str) and base_url.strip() == SIMULATOR:
         server = bundled_simulator()
         return Target(server.base_url, server.api_key, SIMULATOR)
-    url = resolve_base_url(base_url)
-    if url == bundled_url():
-        server = bundled_simulator()  # a frame enriched with the simulator, asked again
-        return Target(server.base_url, server.api_key, SIMULATOR)
-    return Target(url, require_api_key(api_key))
-
-
-_lock = threading.Lock()
-_simulator: ServerHandle | None = None
+    return Target(resolve_base_url(base_url), require_api_key(api_key))
 
 
 def bundled_simulator() -> ServerHandle:
-    """The process's one bundled simulator, so ``status()`` finds ``enrich()``'s lookups."""
-    global _simulator  # noqa: PLW0603 - one simulator per process is the point
-    with _lock:
-        if _simulator is None or not _simulator.running:
-            from ..simulator import start
+    """The process's bundled simulator (its state is kept in a file across processes)."""
+    from ..simulator import bundled
 
-            _simulator = start()
-        return _simulator
-
-
-def bundled_url() -> str | None:
-    """The URL of the bundled simulator if it is running in this process."""
-    server = _simulator
-    return server.base_url if server is not None and server.running else None
+    return bundled()
