@@ -514,8 +514,17 @@ def test_status_of_a_file_never_enriched_exits_2(idle: ServerHandle, tmp_path: P
     no_traceback(result)
 
 
-def test_status_refuses_a_new_simulator(tmp_path: Path) -> None:
-    source = leads_csv(tmp_path, rows=5)
-    result = run("status", str(source), "--base-url", "simulator")
-    assert result.exit_code == 2
-    assert "knows none of the file's lookup ids" in result.output
+def test_status_with_the_simulator_finishes_a_file_the_simulator_enriched(tmp_path: Path) -> None:
+    # The bundled simulator keeps its lookups (a state file), as the real API does,
+    # so the ids in a file it enriched are still known to it.
+    source = leads_csv(tmp_path, rows=20)
+    first = run(
+        "enrich", str(source), "-c", "linkedin_url", "--base-url", "simulator", "-q",
+        "--max-wait", "0.05",
+    )  # fmt: skip
+    assert first.exit_code in (0, 1), first.output
+    enriched = tmp_path / "leads_enriched.csv"
+    result = run("status", str(enriched), "--base-url", "simulator", "-q")
+    assert result.exit_code == 0, result.output
+    statuses = read(enriched)["salesfinity_status"]
+    assert not statuses.isin(["pending", "processing"]).any()

@@ -32,7 +32,6 @@ from ._chunks import DiscardingWriter, Totals, enrich_chunks, refresh_chunks
 from ._options import CONTEXT, WholeHelpGroup, base_url_option, run_options
 from ._report import summary_table
 from ._support import (
-    SIMULATOR,
     BadArgument,
     one_line_errors,
     open_enrichment,
@@ -234,11 +233,6 @@ def status(
         file_format(file)
         check_destination(out)
         check_writable(out)
-        if base_url == SIMULATOR:
-            raise BadArgument(
-                "--base-url simulator starts a new simulator, which knows none of the file's "
-                "lookup ids; pass the URL of the API the file was enriched with"
-            )
         options = RunOptions(
             base_url=base_url, journal="off", poll_interval=poll_interval, max_wait=max_wait
         )
