@@ -14,8 +14,8 @@ from typing import Any, Literal, TypedDict
 
 import numpy as np
 
-from .._contract import check_callback_url, check_email_type
 from .._models import EmailType
+from .._rules import callback_url_problem, type_problem
 from ..client._retry import RetryPolicy
 
 __all__ = [
@@ -78,7 +78,11 @@ class RunOptions:
     retry: RetryPolicy | None = None
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "type", check_email_type(self.type))
+        kind = getattr(self.type, "value", self.type)  # an EmailType, or its string
+        problem = type_problem(kind)
+        if problem is not None:
+            raise ValueError(f"{problem}, not {self.type!r}")
+        object.__setattr__(self, "type", kind)
         check_count("max_credits", self.max_credits, minimum=0)
         check_flag("dry_run", self.dry_run)
         check_flag("refresh", self.refresh)
@@ -91,7 +95,11 @@ class RunOptions:
         check_count("concurrency", self.concurrency, minimum=1)
         check_seconds("poll_interval", self.poll_interval, allow_none=False)
         check_seconds("max_wait", self.max_wait, allow_none=True)
-        object.__setattr__(self, "callback_url", check_callback_url(self.callback_url))
+        problem = callback_url_problem(self.callback_url)
+        if problem is not None:
+            raise (TypeError if not isinstance(self.callback_url, str) else ValueError)(
+                f"{problem}, not {self.callback_url!r}"
+            )
         check_seconds("timeout", self.timeout, allow_none=True)
         if self.retry is not None and not isinstance(self.retry, RetryPolicy):
             raise TypeError(
