@@ -528,3 +528,41 @@ def test_status_with_the_simulator_finishes_a_file_the_simulator_enriched(tmp_pa
     assert result.exit_code == 0, result.output
     statuses = read(enriched)["salesfinity_status"]
     assert not statuses.isin(["pending", "processing"]).any()
+
+
+def test_a_write_that_fails_at_the_end_says_where_the_answers_are_kept(
+    serve: Serve, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import errno
+
+    from sfy_pandas.frame._files import ChunkWriter
+
+    server = serve(**CLEAN)
+    source = leads_csv(tmp_path, rows=40)
+    journal = tmp_path / "kept.sqlite3"
+    written = ChunkWriter.write
+
+    def fill_the_disk(self: ChunkWriter, frame: pd.DataFrame) -> None:
+        if self.rows >= 20:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        written(self, frame)
+
+    monkeypatch.setattr(ChunkWriter, "write", fill_the_disk)
+    result = run(
+        "enrich", str(source), "-c", "linkedin_url", "--chunk-rows", "20",
+        "--journal", str(journal), server=server,
+    )  # fmt: skip
+    assert result.exit_code == 1
+    assert "No space left on device" in result.output
+    assert str(journal) in result.output
+    no_traceback(result)
+    created = server.ledger.lookups_created
+
+    monkeypatch.setattr(ChunkWriter, "write", written)
+    again = run(
+        "enrich", str(source), "-c", "linkedin_url", "--chunk-rows", "20",
+        "--journal", str(journal), "--out", str(tmp_path / "elsewhere.csv"), server=server,
+    )  # fmt: skip
+    assert again.exit_code == 0, again.output
+    assert server.ledger.lookups_created == created  # nothing sent again
+    assert len(read(tmp_path / "elsewhere.csv")) == 40

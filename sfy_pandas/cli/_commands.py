@@ -183,10 +183,13 @@ def enrich(
                         progress=None if quiet else "text",
                         on_chunk=None if quiet else _chunk_line,
                     )
+                    writer.commit()
+                except OSError as exc:  # a full disk, say: say where the answers are kept
+                    _commit_reached(writer, out)
+                    raise _write_failed(exc, out, enrichment.journal_path) from None
                 except Exception:
                     _commit_reached(writer, out)
                     raise
-                writer.commit()
             requests = None if requests_seen is None else requests_seen()
     _finish(totals, out if write else None, requests=requests, simulated=requests_seen is not None)
 
@@ -327,6 +330,18 @@ def _commit_reached(writer: ChunkWriter | DiscardingWriter, out: Path) -> None:
         writer.commit()
         if writer.started:
             click.echo(f"{writer.rows:,} rows were written to {out} before the error.", err=True)
+
+
+def _write_failed(exc: OSError, out: Path, journal: Path | None) -> click.ClickException:
+    reason = exc.strerror or str(exc)
+    if journal is None:
+        kept = "the journal is off, so the answers of the rows not written are lost"
+    else:
+        kept = (
+            f"every answer received is kept in the journal {journal}: run the same command "
+            "again (with another --out) and nothing is sent or paid again"
+        )
+    return click.ClickException(f"could not write {out} ({reason}); {kept}")
 
 
 def _finish(totals: Totals, out: Path | None, *, requests: int | None, simulated: bool) -> NoReturn:

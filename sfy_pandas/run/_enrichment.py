@@ -17,6 +17,7 @@ import asyncio
 import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from types import TracebackType
 
 from .._models import Lookup
@@ -73,6 +74,11 @@ class Enrichment:
 
     def __repr__(self) -> str:
         return f"Enrichment({self.target.base_url!r}, {self.options!r})"
+
+    @property
+    def journal_path(self) -> Path | None:
+        """The journal file every answer is kept in; None when the journal is off."""
+        return None if isinstance(self._journal, NullJournal) else self._journal.path
 
     # -- batches -------------------------------------------------------------
 
