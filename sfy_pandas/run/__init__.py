@@ -6,7 +6,7 @@ analyst holds.
 """
 
 from ._enrichment import BatchStop, Enrichment
-from ._handle import EnrichmentRun, active_run, last_run
+from ._handle import EnrichmentRun, last_run
 from ._launch import astart, start
 from ._options import EnrichKeywords, RunOptions
 
@@ -16,7 +16,6 @@ __all__ = [
     "Enrichment",
     "EnrichmentRun",
     "RunOptions",
-    "active_run",
     "astart",
     "last_run",
     "start",

@@ -36,7 +36,7 @@ from ._enrichment import BatchStop
 from ._registry import Registry, interrupt_flag
 from ._tally import Tally
 
-__all__ = ["Batch", "EnrichmentRun", "active_run", "last_run"]
+__all__ = ["Batch", "EnrichmentRun", "last_run"]
 
 #: One batch, as the run starts it: given where to leave the engine (to stop
 #: it), where updates go and where warnings go, the coroutine that runs it.
@@ -284,12 +284,6 @@ _RUNS: Registry[EnrichmentRun] = Registry(lambda run: run._frame_ref())
 def last_run(frame: pd.DataFrame) -> EnrichmentRun | None:
     """The last run started on ``frame``, finished or not."""
     return _RUNS.last(frame)
-
-
-def active_run(frame: pd.DataFrame) -> EnrichmentRun | None:
-    """The unfinished run writing into ``frame``, if any."""
-    run = last_run(frame)
-    return run if run is not None and not run.done else None
 
 
 _hooked = False
