@@ -1,0 +1,121 @@
+"""When to read each running lookup: when it is likely final, and never too young.
+
+Each running lookup has one due time. Its first read comes when the learned
+lookup times say it is likely final (``read_quantile``); a lookup found still
+running is read next when it is likely final given that it was not
+(``reread_quantile``), at least ``poll_backoff`` times older, at most twice
+as old and at most ``poll_max`` seconds later. No read goes to a lookup younger than the learned
+``lower_quantile``.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+from collections.abc import Mapping
+
+from ._book import Running
+from ._timing import LookupTimes
+from ._types import EngineOptions
+
+__all__ = ["ReadPlan"]
+
+
+class ReadPlan:
+    """Due times of the running lookups, earliest first."""
+
+    def __init__(self, times: LookupTimes, options: EngineOptions) -> None:
+        self.times = times
+        self._options = options
+        self._heap: list[tuple[float, int, str]] = []
+        self._due: dict[str, float] = {}
+        self._order = itertools.count()
+        #: Whether reads are batch calls (cheap: read earlier, in rounds).
+        self.batch = False
+
+    def __len__(self) -> int:
+        return len(self._due)
+
+    def lower_age(self) -> float:
+        """No lookup is read younger than this."""
+        return self.times.quantile(self._options.lower_quantile)
+
+    def first_age(self) -> float:
+        """The age of a lookup's first read."""
+        options = self._options
+        share = options.batch_read_quantile if self.batch else options.read_quantile
+        return max(self.times.quantile(share), self.lower_age())
+
+    def schedule(self, lookup_id: str, record: Running, now: float) -> None:
+        """Set the next read of a running lookup from what is known of it."""
+        options = self._options
+        if record.created is None:
+            # Made by an earlier run: its age is unknown, but it is at least as
+            # old as this run. Read it now, then on the lookup-time scale.
+            due = now if record.reads == 0 else now + min(options.poll_max, self.first_age())
+        elif record.probe:
+            age = record.last_running_age
+            due = record.created + (options.poll_initial if age is None else 2.0 * age)
+        elif record.last_running_age is None:
+            due = record.created + self.first_age()
+        else:
+            age = record.last_running_age
+            later = max(
+                self.times.next_read_age(age, options.reread_quantile),
+                age * options.poll_backoff,
+                self.lower_age(),
+            )
+            # The model's tail may be wrong (a hard time cap, say): at most double the age.
+            due = record.created + min(later, 2.0 * age, age + options.poll_max)
+        self._push(lookup_id, due)
+
+    def soon(self, lookup_id: str, now: float) -> None:
+        """Read this one again at the next round (its id was missing from an answer)."""
+        self._push(lookup_id, now + self._options.poll_initial)
+
+    def discard(self, lookup_id: str) -> None:
+        self._due.pop(lookup_id, None)
+
+    def replan(self, running: Mapping[str, Running], now: float) -> None:
+        """The model moved: reschedule every lookup not read yet."""
+        for lookup_id, record in running.items():
+            if record.reads == 0 and record.created is not None:
+                self.schedule(lookup_id, record, now)
+        if len(self._heap) > 2 * len(self._due) + 64:  # drop stale entries
+            self._heap = [(due, n, i) for due, n, i in self._heap if self._due.get(i) == due]
+            heapq.heapify(self._heap)
+
+    def next_due(self) -> float | None:
+        """The earliest due time, or None when nothing is scheduled."""
+        heap = self._heap
+        while heap and self._due.get(heap[0][2]) != heap[0][0]:
+            heapq.heappop(heap)
+        return heap[0][0] if heap else None
+
+    def take_due(self, now: float, limit: int, running: Mapping[str, Running]) -> list[str]:
+        """Up to ``limit`` lookups due by ``now``, earliest first; each leaves the plan."""
+        taken: list[str] = []
+        heap = self._heap
+        lower = self.lower_age()
+        while heap and len(taken) < limit:
+            due, _, lookup_id = heap[0]
+            if due > now:
+                break
+            heapq.heappop(heap)
+            if self._due.get(lookup_id) != due:
+                continue  # replaced by a later schedule
+            record = running.get(lookup_id)
+            if record is None:
+                del self._due[lookup_id]
+                continue
+            created = record.created
+            if created is not None and now - created < lower and self.times.resolved:
+                self._push(lookup_id, created + lower)  # the model moved up
+                continue
+            del self._due[lookup_id]
+            taken.append(lookup_id)
+        return taken
+
+    def _push(self, lookup_id: str, due: float) -> None:
+        self._due[lookup_id] = due
+        heapq.heappush(self._heap, (due, next(self._order), lookup_id))
