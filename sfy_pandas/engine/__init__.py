@@ -2,6 +2,7 @@
 
 from ._budget import Budget
 from ._engine import Engine
+from ._timing import LookupTimes
 from ._types import DEFAULT_CREATE_CONCURRENCY, EngineOptions, Job, LookupAPI, RunStats, Update
 
 __all__ = [
@@ -11,6 +12,7 @@ __all__ = [
     "EngineOptions",
     "Job",
     "LookupAPI",
+    "LookupTimes",
     "RunStats",
     "Update",
 ]

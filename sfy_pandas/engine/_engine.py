@@ -100,6 +100,11 @@ class Engine:
     def budget(self) -> Budget:
         return self._budget
 
+    @property
+    def lookup_times(self) -> LookupTimes:
+        """What the run has learned of lookup times (``quantile(p)``, ``median()``)."""
+        return self._times
+
     def stop(self) -> None:
         """Stop creating and reading; safe to call from the engine's loop only.
 

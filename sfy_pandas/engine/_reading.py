@@ -146,7 +146,8 @@ class Reader:
         running = self._book.running
         if self._plan.batch:
             return self._plan.take_due(now, 5 * MAX_BATCH, running)
-        limit = _GETS_PER_ROUND
+        # With nothing queued to create, no create can wait behind these GETs.
+        limit = _GETS_PER_ROUND if self._creator.queued else MAX_BATCH
         if self._creator.ready():
             self._top_up_allowance()
             limit = min(limit, int(self._allowance))
@@ -165,7 +166,7 @@ class Reader:
         self._allowance = min(self._allowance, max(4.0, float(self._options.create_concurrency)))
 
     async def _read(self, ids: list[str], sent_at: float) -> None:
-        step = MAX_BATCH if self._plan.batch else _GETS_PER_ROUND
+        step = MAX_BATCH if self._plan.batch or not self._creator.queued else _GETS_PER_ROUND
         calls = [ids[i : i + step] for i in range(0, len(ids), step)]
         stats = self._book.stats
         stats.poll_rounds += 1

@@ -50,9 +50,10 @@ class ReadPlan:
         """Set the next read of a running lookup from what is known of it."""
         options = self._options
         if record.created is None:
-            # Made by an earlier run: its age is unknown, but it is at least as
-            # old as this run. Read it now, then on the lookup-time scale.
-            due = now if record.reads == 0 else now + min(options.poll_max, self.first_age())
+            # Made by an earlier run: its age is unknown, so no quantile applies.
+            # Read it now, then back off from ``poll_initial``, doubling.
+            gap = options.poll_initial * 2.0 ** max(record.reads - 1, 0)
+            due = now if record.reads == 0 else now + min(options.poll_max, gap)
         elif record.probe:
             age = record.last_running_age
             due = record.created + (options.poll_initial if age is None else 2.0 * age)
