@@ -128,12 +128,20 @@ class Reader:
             self._plan.batch = batch
             self._plan.replan(self._book.running, now)
 
+    def _ahead(self) -> float:
+        """Read early while creates wait on the budget: a final answer may free a unit."""
+        creator = self._creator
+        if creator.queued and not creator.stopped() and not self._budget.available():
+            return self._plan.eager_ahead()
+        return 0.0
+
     def _start_at(self, last_start: float) -> float:
         due = self._plan.next_due()
         if due is None:
             return time.monotonic() + 1.0  # nothing to read: look again when woken
-        gap = self._options.poll_initial if self._plan.batch else _GET_ROUND_GAP
-        return max(due, last_start + min(gap, self._options.poll_initial))
+        ahead = self._ahead()
+        gap = self._options.poll_initial if self._plan.batch or ahead else _GET_ROUND_GAP
+        return max(due - ahead, last_start + min(gap, self._options.poll_initial))
 
     async def _sleep(self, seconds: float) -> None:
         if self._deadline is not None:
@@ -144,8 +152,9 @@ class Reader:
 
     def _take(self, now: float) -> list[str]:
         running = self._book.running
-        if self._plan.batch:
-            return self._plan.take_due(now, 5 * MAX_BATCH, running)
+        ahead = self._ahead()
+        if self._plan.batch or ahead:
+            return self._plan.take_due(now, 5 * MAX_BATCH, running, ahead=ahead)
         # With nothing queued to create, no create can wait behind these GETs.
         limit = _GETS_PER_ROUND if self._creator.queued else MAX_BATCH
         if self._creator.ready():

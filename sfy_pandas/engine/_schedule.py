@@ -70,6 +70,13 @@ class ReadPlan:
             due = record.created + min(later, 2.0 * age, age + options.poll_max)
         self._push(lookup_id, due)
 
+    def eager_ahead(self) -> float:
+        """How much sooner reads may come while creates wait for budget units to come back.
+
+        Reads cost no create then, and each final answer may free a unit.
+        """
+        return max(self.first_age() - self.lower_age(), 0.0)
+
     def soon(self, lookup_id: str, now: float) -> None:
         """Read this one again at the next round (its id was missing from an answer)."""
         self._push(lookup_id, now + self._options.poll_initial)
@@ -93,14 +100,16 @@ class ReadPlan:
             heapq.heappop(heap)
         return heap[0][0] if heap else None
 
-    def take_due(self, now: float, limit: int, running: Mapping[str, Running]) -> list[str]:
-        """Up to ``limit`` lookups due by ``now``, earliest first; each leaves the plan."""
+    def take_due(
+        self, now: float, limit: int, running: Mapping[str, Running], *, ahead: float = 0.0
+    ) -> list[str]:
+        """Up to ``limit`` lookups due by ``now + ahead``, earliest first; each leaves the plan."""
         taken: list[str] = []
         heap = self._heap
         lower = self.lower_age()
         while heap and len(taken) < limit:
             due, _, lookup_id = heap[0]
-            if due > now:
+            if due > now + ahead:
                 break
             heapq.heappop(heap)
             if self._due.get(lookup_id) != due:
