@@ -124,7 +124,8 @@ async def test_a_journaled_id_the_api_no_longer_knows_is_sent_again_once(tmp_pat
         assert any("sent again" in w for w in warnings)
         # The journal now holds the new id: a rerun reuses it.
         entry = journal.entry(job.key)
-        assert entry is not None and entry.lookup_id == update.lookup_id
+        assert entry is not None
+        assert entry.lookup_id == update.lookup_id
     finally:
         journal.close()
 
