@@ -49,6 +49,7 @@ class Recorder:
         self.engine: Engine | None = None
         #: (age of the lookup when read, the engine's lower quantile then, resolved so far)
         self.read_ages: list[tuple[float, float, int]] = []
+        self.run_seconds = 0.0
 
     async def create(self, linkedin_url: str, type: str = "work", **kwargs: Any) -> Lookup:
         self.create_times.append(time.monotonic())
@@ -89,7 +90,9 @@ async def _run(
             EngineOptions(poll_initial=0.2, **{**PRIOR, **options}),
         )
         recorder.engine = engine
+        started = time.monotonic()
         await asyncio.wait_for(engine.run(), 120)
+        recorder.run_seconds = time.monotonic() - started
     return engine, recorder, latest
 
 
@@ -170,10 +173,8 @@ async def test_a_final_lookup_is_read_soon_after_it_resolves(serve):
 async def test_max_wait_returns_within_a_second_even_while_creates_are_queued(serve, batch):
     # 400 creates at 20/s take 20 s; the run must end at max_wait all the same.
     server = serve(seed=16, batch_enabled=batch, rate_limit=20, burst=5, **SHAPE)
-    started = time.monotonic()
-    engine, _, latest = await _run(server, _jobs(400, f"wait-{batch}"), max_wait=2.0)
-    elapsed = time.monotonic() - started
-    assert elapsed <= 3.0, elapsed
+    engine, recorder, latest = await _run(server, _jobs(400, f"wait-{batch}"), max_wait=2.0)
+    assert recorder.run_seconds <= 3.0, recorder.run_seconds
     assert engine.stats.timed_out
     not_sent = [u for u in latest.values() if u.status is Status.NOT_SENT]
     assert not_sent
@@ -184,9 +185,10 @@ async def test_max_wait_returns_within_a_second_even_while_creates_are_queued(se
         for u in not_sent
     )
     assert sum("max_wait" in (u.message or "") for u in not_sent) >= len(not_sent) - 16
-    # Every lookup made has its id on its row; nothing was lost.
+    # Every lookup made has its id on its row, or is marked in doubt for the next run.
     with_id = [u for u in latest.values() if u.lookup_id]
-    assert len(with_id) == server.ledger.lookups_created
+    in_doubt = [u for u in not_sent if "before the API answered" in (u.message or "")]
+    assert len(with_id) <= server.ledger.lookups_created <= len(with_id) + len(in_doubt)
 
 
 async def test_the_eta_is_unknown_at_first_and_then_a_number(serve):

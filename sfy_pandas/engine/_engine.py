@@ -53,7 +53,7 @@ __all__ = [
 log = logging.getLogger("sfy_pandas")
 
 #: With ``max_wait``, the most a create still in flight at the deadline may add.
-_DEADLINE_GRACE = 0.5
+_DEADLINE_GRACE = 0.25
 
 
 class Engine:

@@ -120,7 +120,20 @@ class Reader:
                 await self._sleep(0.25)  # held back for a create: the next one wakes us
                 continue
             last_start = now
+            if not await self._read_by_deadline(ids, now):
+                return
+
+    async def _read_by_deadline(self, ids: list[str], now: float) -> bool:
+        """Read ``ids``; False when the deadline came first (a read is safe to cut off)."""
+        if self._deadline is None:
             await self._read(ids, now)
+            return True
+        try:
+            await asyncio.wait_for(self._read(ids, now), max(self._deadline - now, 0.0))
+        except asyncio.TimeoutError:
+            self._book.stats.timed_out = True
+            return False
+        return True
 
     def _follow_mode(self, now: float) -> None:
         batch = self.batch()
