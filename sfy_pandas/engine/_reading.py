@@ -15,7 +15,6 @@ import logging
 import math
 import time
 from collections.abc import Sequence
-from datetime import datetime
 
 from .._contract import MAX_BATCH
 from .._errors import AuthenticationError, SalesfinityError
@@ -37,8 +36,6 @@ log = logging.getLogger("sfy_pandas")
 _GETS_PER_ROUND = 32
 #: The least time between rounds of GETs (each is due on its own).
 _GET_ROUND_GAP = 0.05
-#: How often the model of lookup times is fitted again, at most.
-_FIT_EVERY = 1.0
 
 
 class Reader:
@@ -71,8 +68,6 @@ class Reader:
         #: Reads that may still go out while creates are ready (no batch query).
         self._allowance = 1.0
         self._creates_seen = 0
-        self._last_fit = -math.inf
-        self._fitted = 0
         self._probes_left = options.probes
         book.on_running = self._on_running
 
@@ -221,7 +216,7 @@ class Reader:
                     self.take_answer(lookup_id, lookup, (sent_at, now), out)
         out.send(self._book)
         await self._unknown.missing(missing, now, self)
-        self._maybe_fit(now)
+        self._plan.refit(self._book.running, now)
 
     def take_answer(
         self,
@@ -244,33 +239,12 @@ class Reader:
             self._plan.schedule(lookup_id, record, now)
             return
         if record.created is not None:
-            self._learn(record, lookup, now - record.created)
+            self._plan.learn(record, lookup.updated_at, now - record.created)
         self._plan.discard(lookup_id)
         self._book.resolved(lookup_id, lookup.status)
         self._budget.finished(lookup_id, charged=lookup.status is Status.COMPLETED)
         resolved.append((record.key, lookup))
         updates.append(Update.of(record.key, lookup))
-
-    def _learn(self, record: Running, lookup: Lookup, age: float) -> None:
-        exact = _seconds_since(lookup.updated_at, record.created_wall)
-        if exact is not None and 0 < exact <= age + 1.0:
-            self._plan.times.observe(None, min(exact, age), exact=True)
-        else:
-            self._plan.times.observe(record.last_running_age, age)
-
-    def _maybe_fit(self, now: float) -> None:
-        times = self._plan.times
-        if times.resolved == self._fitted or now - self._last_fit < _FIT_EVERY:
-            return
-        self._last_fit, self._fitted = now, times.resolved
-        before = self._plan.first_age()
-        times.fit(
-            record.last_running_age
-            for record in self._book.running.values()
-            if record.last_running_age is not None
-        )
-        if abs(self._plan.first_age() / before - 1.0) > 0.05:
-            self._plan.replan(self._book.running, now)
 
     def drop(self, lookup_id: str) -> Running | None:
         """Stop reading a lookup for good; it gives its budget unit back."""
@@ -283,13 +257,3 @@ class Reader:
     def reread_soon(self, lookup_ids: Sequence[str], now: float) -> None:
         for lookup_id in lookup_ids:
             self._plan.soon(lookup_id, now)
-
-
-def _seconds_since(stamp: str | None, wall: float | None) -> float | None:
-    """Seconds from ``wall`` (a ``time.time()``) to an ISO-8601 ``stamp``, if both are known."""
-    if stamp is None or wall is None:
-        return None
-    try:
-        return datetime.fromisoformat(stamp).timestamp() - wall
-    except ValueError:
-        return None

@@ -12,13 +12,18 @@ from __future__ import annotations
 
 import heapq
 import itertools
+import math
 from collections.abc import Mapping
+from datetime import datetime
 
 from ._book import Running
 from ._timing import LookupTimes
 from ._types import EngineOptions
 
 __all__ = ["ReadPlan"]
+
+#: How often the model of lookup times is fitted again, at most.
+_FIT_EVERY = 1.0
 
 
 class ReadPlan:
@@ -32,6 +37,8 @@ class ReadPlan:
         self._order = itertools.count()
         #: Whether reads are batch calls (cheap: read earlier, in rounds).
         self.batch = False
+        self._last_fit = -math.inf
+        self._fitted = 0
 
     def __len__(self) -> int:
         return len(self._due)
@@ -129,3 +136,38 @@ class ReadPlan:
     def _push(self, lookup_id: str, due: float) -> None:
         self._due[lookup_id] = due
         heapq.heappush(self._heap, (due, next(self._order), lookup_id))
+
+    # -- learning ------------------------------------------------------------
+
+    def learn(self, record: Running, updated_at: str | None, age: float) -> None:
+        """A lookup made by this run was found final at ``age`` seconds."""
+        exact = _seconds_since(updated_at, record.created_wall)
+        if exact is not None and 0 < exact <= age + 1.0:
+            self.times.observe(None, min(exact, age), exact=True)
+        else:
+            self.times.observe(record.last_running_age, age)
+
+    def refit(self, running: Mapping[str, Running], now: float) -> None:
+        """Fit the model again (at most every second); reschedule if it moved."""
+        times = self.times
+        if times.resolved == self._fitted or now - self._last_fit < _FIT_EVERY:
+            return
+        self._last_fit, self._fitted = now, times.resolved
+        before = self.first_age()
+        times.fit(
+            record.last_running_age
+            for record in running.values()
+            if record.last_running_age is not None
+        )
+        if abs(self.first_age() / before - 1.0) > 0.05:
+            self.replan(running, now)
+
+
+def _seconds_since(stamp: str | None, wall: float | None) -> float | None:
+    """Seconds from ``wall`` (a ``time.time()``) to an ISO-8601 ``stamp``, if both are known."""
+    if stamp is None or wall is None:
+        return None
+    try:
+        return datetime.fromisoformat(stamp).timestamp() - wall
+    except ValueError:
+        return None
