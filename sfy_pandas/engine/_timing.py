@@ -38,7 +38,7 @@ def _pdf(z: float) -> float:
 class LookupTimes:
     """A lognormal model of lookup times: a prior, then what the run sees."""
 
-    def __init__(self, median: float, spread: float, *, prior_weight: float = 2.0) -> None:
+    def __init__(self, median: float, spread: float, *, prior_weight: float = 1.0) -> None:
         if median <= 0:
             raise ValueError(f"lookup_median must be more than 0, not {median}")
         if spread <= 0:
@@ -91,8 +91,12 @@ class LookupTimes:
         weight = self._weight
         count = weight + len(intervals)
         new_mu = (weight * prior_mu + total) / count
-        second = (weight * (prior_sigma**2 + prior_mu**2) + total_sq) / count
-        variance = max(second - new_mu**2, _MIN_SPREAD**2)
+        # The spread is the data's own, around their own centre: a prior centre
+        # far from the data moves the centre, but must not widen the spread
+        # (which would push every read later).
+        seen = len(intervals)
+        around = max(total_sq - total * total / seen, 0.0)
+        variance = max((weight * prior_sigma**2 + around) / count, _MIN_SPREAD**2)
         self.mu, self.sigma = new_mu, min(math.sqrt(variance), _MAX_SPREAD)
 
     def quantile(self, p: float) -> float:
