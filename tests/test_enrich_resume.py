@@ -158,7 +158,8 @@ def test_status_on_a_frame_re_read_from_csv_in_a_fresh_process_completes_running
 ):
     server = serve(seed=25, pending_seconds=1.0, resolve_seconds=2.5, timeout_seconds=10)
     frame = messy_leads(200, seed=25)
-    run = frame.salesfinity.enrich("linkedin_url", max_wait=0.3, **enrich_kwargs(server))
+    # Long enough for every create to go out, short of the lookups' 1 s + 2.5 s.
+    run = frame.salesfinity.enrich("linkedin_url", max_wait=2, **enrich_kwargs(server))
     assert run.stats.timed_out
     assert frame["salesfinity_status"].isin(["pending", "processing"]).any()
     frame.to_csv(tmp_path / "half.csv", index=False)

@@ -22,8 +22,10 @@ from types import TracebackType
 
 from .._models import Lookup
 from ..client._client import DEFAULT_MAX_CONCURRENCY, AsyncSalesfinity
-from ..engine._engine import (
+from ..client._stats import ClientStats
+from ..engine import (
     DEFAULT_CREATE_CONCURRENCY,
+    Budget,
     Engine,
     EngineOptions,
     Job,
@@ -66,10 +68,12 @@ class Enrichment:
         self._client: AsyncSalesfinity | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._balance: int | None = None
-        #: Credits charged by the batches so far, and lookups they left running
-        #: (each may still be charged): what ``max_credits`` has left is the rest.
+        #: One budget for every batch, also batches that run side by side (the
+        #: partitions of a distributed frame): a unit is held from before a create
+        #: until its lookup is known not to be charged.
+        self._budget = Budget(options.max_credits)
+        #: Credits charged by the batches so far (the balance read once, less these).
         self._charged = 0
-        self._left_running: set[str] = set()
         self._closed = False
 
     def __repr__(self) -> str:
@@ -104,10 +108,11 @@ class Enrichment:
             _SharedBalance(self, client),
             NullJournal(base_url=self.target.base_url) if resume else self._journal,
             jobs,
-            self._watching(on_update),
+            on_update,
             self._engine_options(),
             resume=resume,
             warn=warn or _warn,
+            budget=self._budget,
         )
         stop = stop or BatchStop()
         stop.engine = engine
@@ -139,7 +144,7 @@ class Enrichment:
     def _engine_options(self) -> EngineOptions:
         options = self.options
         return EngineOptions(
-            max_credits=self._credits_left(),
+            max_credits=self.options.max_credits,
             dry_run=options.dry_run,
             refresh=options.refresh,
             callback_url=options.callback_url,
@@ -147,30 +152,6 @@ class Enrichment:
             poll_initial=options.poll_interval,
             max_wait=options.max_wait,
         )
-
-    def _credits_left(self) -> int | None:
-        limit = self.options.max_credits
-        if limit is None:
-            return None
-        return max(limit - self._charged - len(self._left_running), 0)
-
-    def _watching(
-        self, on_update: Callable[[list[Update]], None]
-    ) -> Callable[[list[Update]], None]:
-        """Pass updates on, noting which lookups are left running for the next budget."""
-        running = self._left_running
-
-        def watch(updates: list[Update]) -> None:
-            for update in updates:
-                if update.lookup_id is None:
-                    continue
-                if update.status.is_running and not update.cached:
-                    running.add(update.lookup_id)
-                else:
-                    running.discard(update.lookup_id)
-            on_update(updates)
-
-        return watch
 
     async def balance(self, client: AsyncSalesfinity) -> int:
         """The balance, read once per Enrichment, less what its batches spent since."""
@@ -247,6 +228,15 @@ class _SharedBalance:
 
     async def query(self, ids: Sequence[str]) -> list[Lookup]:
         return await self._client.query(ids)
+
+    async def get(self, lookup_id: str) -> Lookup:
+        # The engine asks one id again to tell a real 404 from an unusable answer.
+        return await self._client.get(lookup_id)
+
+    @property
+    def stats(self) -> ClientStats:
+        # The engine schedules reads by whether the batch query is there.
+        return self._client.stats
 
     async def credits(self) -> int:
         return await self._run.balance(self._client)
