@@ -35,7 +35,8 @@ def register() -> None:
     """Register ``ddf.salesfinity`` once (a second call does nothing)."""
     global _registered  # noqa: PLW0603 - one registration per process is the point
     if not _registered:
-        dd.extensions.register_dataframe_accessor("salesfinity")(DaskSalesfinityAccessor)
+        register_accessor = dd.extensions.register_dataframe_accessor
+        register_accessor("salesfinity")(DaskSalesfinityAccessor)  # type: ignore[no-untyped-call]
         _registered = True
 
 

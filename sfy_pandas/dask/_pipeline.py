@@ -5,6 +5,9 @@ no task sends anything. The requests go out from this process only, through
 one session (:mod:`sfy_pandas.partitioned._session`).
 """
 
+# mypy: disable-error-code="no-untyped-call"
+# (Dask ships no type hints for these calls.)
+
 from __future__ import annotations
 
 import os
@@ -12,8 +15,8 @@ from collections.abc import Hashable
 from dataclasses import dataclass
 from pathlib import Path
 
-import dask
 import dask.dataframe as dd
+from dask.base import compute
 
 from ..engine._engine import RunStats
 from ..partitioned._cells import (
@@ -109,7 +112,7 @@ def _write_profiles(keyed: dd.DataFrame, folder: RunFolder, partitions: int) -> 
     )
     distinct = distinct.reset_index()[[KEY, ROWS, EXTERNAL_ID]]
     write = distinct.to_parquet(str(folder.profiles), write_index=False, compute=False)
-    _, rows, invalid = dask.compute(write, keyed[ROW].count(), keyed[REASON].count())
+    _, rows, invalid = compute(write, keyed[ROW].count(), keyed[REASON].count())
     return int(rows), int(invalid)
 
 
@@ -127,7 +130,7 @@ def _joined(frame: dd.DataFrame, keyed: dd.DataFrame, folder: RunFolder) -> dd.D
     if answers.npartitions > fewer:
         answers = answers.repartition(npartitions=fewer)
     merged = keyed[[KEY, REASON, ROW]].merge(answers, how="left", on=KEY, broadcast=True)
-    return dd.map_partitions(
+    joined: dd.DataFrame = dd.map_partitions(
         join_back,
         frame,
         merged,
@@ -135,3 +138,4 @@ def _joined(frame: dd.DataFrame, keyed: dd.DataFrame, folder: RunFolder) -> dd.D
         align_dataframes=False,
         enforce_metadata=False,
     )
+    return joined

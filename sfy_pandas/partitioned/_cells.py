@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Hashable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -25,6 +26,7 @@ __all__ = [
     "canonical_cells",
     "canonical_meta",
     "check_text_column",
+    "objects",
     "profiles_meta",
 ]
 
@@ -42,7 +44,7 @@ ROWS = "_sfy_rows"
 
 def canonical_meta() -> pd.DataFrame:
     """The empty frame :func:`canonical_cells` returns, for an engine's ``meta=``."""
-    return pd.DataFrame(
+    meta: pd.DataFrame = pd.DataFrame(
         {
             KEY: pd.Series([], dtype="string"),
             EXTERNAL_ID: pd.Series([], dtype="string"),
@@ -50,17 +52,19 @@ def canonical_meta() -> pd.DataFrame:
             ROW: pd.Series([], dtype="int64"),
         }
     )
+    return meta
 
 
 def profiles_meta() -> pd.DataFrame:
     """The distinct-profile frame: one row per profile, its row count and external id."""
-    return pd.DataFrame(
+    meta: pd.DataFrame = pd.DataFrame(
         {
             KEY: pd.Series([], dtype="string"),
             ROWS: pd.Series([], dtype="int64"),
             EXTERNAL_ID: pd.Series([], dtype="string"),
         }
     )
+    return meta
 
 
 def canonical_cells(
@@ -84,7 +88,7 @@ def canonical_cells(
             continue
         keys[position] = parsed.url
         externals[position] = ext
-    return pd.DataFrame(
+    keyed: pd.DataFrame = pd.DataFrame(
         {
             KEY: pd.array(keys, dtype="string"),
             EXTERNAL_ID: pd.array(externals, dtype="string"),
@@ -93,6 +97,13 @@ def canonical_cells(
         },
         index=part.index,
     )
+    return keyed
+
+
+def objects(values: pd.Series) -> np.ndarray:
+    """A column as plain Python objects, with None where a value is missing."""
+    out: np.ndarray = values.to_numpy(dtype=object, na_value=None)  # type: ignore[call-overload]
+    return out
 
 
 def _parse(cell: object, seen: dict[object, ProfileURL | str]) -> ProfileURL | str:
@@ -118,7 +129,7 @@ def _external_id(value: object) -> str | None:
     return text or None
 
 
-def check_text_column(name: str, column: Hashable, dtype: object) -> None:
+def check_text_column(name: str, column: Hashable, dtype: Any) -> None:
     """A LinkedIn column must hold text: refuse numbers, booleans and dates up front."""
     if isinstance(dtype, pd.CategoricalDtype):
         dtype = dtype.categories.dtype

@@ -17,14 +17,14 @@ from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 import pandas as pd
-import pyarrow as pa
-import pyarrow.parquet as pq
+import pyarrow as pa  # type: ignore[import-untyped]
+import pyarrow.parquet as pq  # type: ignore[import-untyped]
 
 from .._models import Status
 from ..engine._engine import Update
 from ..frame import _rows as _frame
 from ..journal._journal import Journal, NullJournal, ProfileKey
-from ._cells import KEY, REASON, ROW
+from ._cells import KEY, REASON, ROW, objects
 
 __all__ = [
     "RunFolder",
@@ -100,7 +100,7 @@ class RunFolder:
 
     def write_answers(self, answers: Mapping[ProfileKey, Update]) -> None:
         """One results file for one batch of answers (the newest update of each profile)."""
-        keys = [key[0] for key in answers]
+        keys: list[str | None] = [key[0] for key in answers]
         columns: dict[str, list[str | None]] = {KEY: keys}
         updates = list(answers.values())
         columns[_frame.STATUS] = [u.status.value for u in updates]
@@ -129,7 +129,8 @@ def _frame_of(batches: list[pa.RecordBatch]) -> pd.DataFrame:
     # One frame per batch, then concat: files written by different tasks may
     # differ in schema metadata, which Arrow would refuse to put in one table.
     frames = [batch.to_pandas(types_mapper=_strings) for batch in batches]
-    return frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+    frame: pd.DataFrame = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+    return frame
 
 
 def _strings(arrow_type: pa.DataType) -> pd.StringDtype | None:
@@ -138,19 +139,24 @@ def _strings(arrow_type: pa.DataType) -> pd.StringDtype | None:
 
 def read_results(path: str) -> pd.DataFrame:
     """One results file as a frame shaped like :func:`results_meta` (run on a worker)."""
-    return pq.read_table(path, schema=_SCHEMA).to_pandas(types_mapper=_strings)
+    frame: pd.DataFrame = pq.read_table(path, schema=_SCHEMA).to_pandas(types_mapper=_strings)
+    return frame
 
 
 def results_meta() -> pd.DataFrame:
     """The results dataset as a frame: the key and the five result columns, all text."""
-    return pd.DataFrame({name: pd.Series([], dtype="string") for name in _SCHEMA.names})
+    meta: pd.DataFrame = pd.DataFrame(
+        {name: pd.Series([], dtype="string") for name in _SCHEMA.names}
+    )
+    return meta
 
 
 def joined_meta(input_meta: pd.DataFrame) -> pd.DataFrame:
     """The output: the input's columns, then the result columns (replacing older ones)."""
     kept = input_meta.drop(columns=[c for c in _RESULT_COLUMNS if c in input_meta.columns])
     results = results_meta().drop(columns=[KEY])
-    return pd.concat([kept, results.set_axis(kept.index[:0])], axis=1)
+    joined: pd.DataFrame = pd.concat([kept, results.set_axis(kept.index[:0])], axis=1)
+    return joined
 
 
 def join_back(part: pd.DataFrame, answers: pd.DataFrame) -> pd.DataFrame:
@@ -165,13 +171,13 @@ def join_back(part: pd.DataFrame, answers: pd.DataFrame) -> pd.DataFrame:
             "the answers no longer line up with the input's partitions"
         )
     answers = answers.sort_values(ROW, kind="stable")
-    out = part.drop(columns=[c for c in _RESULT_COLUMNS if c in part.columns])
+    out: pd.DataFrame = part.drop(columns=[c for c in _RESULT_COLUMNS if c in part.columns])
     invalid = answers[REASON].notna().to_numpy(dtype=bool)
     for name in _RESULT_COLUMNS:
-        values = answers[name].to_numpy(dtype=object, na_value=None).copy()
+        values = objects(answers[name]).copy()
         if name == _frame.STATUS:
             values[invalid] = Status.INVALID.value
         elif name == _frame.ERROR:
-            values[invalid] = answers[REASON].to_numpy(dtype=object, na_value=None)[invalid]
+            values[invalid] = objects(answers[REASON])[invalid]
         out[name] = pd.array(values, dtype="string")
     return out

@@ -2,10 +2,11 @@
 
 ``open_session(options)`` gives a :class:`Session` that owns one HTTP client
 (so one learned pace), one journal and one credit budget for the whole run;
-``session.submit(jobs)`` enriches one batch of distinct profiles and returns
-the newest answer of each; ``close()`` ends it. Every face of a partitioned run
-goes through this module, so it is the only one that changes when the run
-object takes over.
+``session.submit(jobs)`` starts one batch of distinct profiles,
+``session.wait(batches)`` hands out their updates until one ends (its
+``answers`` then hold the newest update of each profile); ``close()`` ends it.
+Every face of a partitioned run goes through this module, so it is the only
+one that changes when the run object takes over.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from .._models import Status
 from ..client._client import AsyncSalesfinity
 from ..engine._engine import (
     DEFAULT_CREATE_CONCURRENCY,
@@ -31,7 +33,7 @@ from ..journal._journal import Journal, ProfileKey
 from ..pandas._accessor import _journal_for, _Target, _target
 from ..run import _runner
 
-__all__ = ["Session", "SessionOptions", "open_session"]
+__all__ = ["Batch", "Session", "SessionOptions", "open_session"]
 
 #: How often the waiting thread hands the engine's updates to the caller.
 _DRAIN_SECONDS = 0.2
@@ -54,8 +56,32 @@ class SessionOptions:
     callback_url: str | None = None
 
 
+@dataclass(eq=False)
+class Batch:
+    """One submitted batch of profiles: its jobs, and the newest answer of each so far."""
+
+    jobs: list[Job]
+    future: concurrent.futures.Future[RunStats] = field(repr=False)
+    answers: dict[ProfileKey, Update] = field(default_factory=dict, repr=False)
+
+    @property
+    def created(self) -> bool:
+        """Every profile has had its first answer: the batch is only polling now."""
+        return len(self.answers) >= len(self.jobs)
+
+
+#: Batches polling at once. Only one is ever creating (see :meth:`Session.can_submit`).
+PARALLEL_BATCHES = 4
+
+
 class Session:
-    """One client, one journal, one budget, over every batch a run submits."""
+    """One client, one journal, one budget, over every batch a run submits.
+
+    Batches overlap: the next one may start once every batch in flight has
+    had all its creates answered, so a batch's wait for its slowest lookups is
+    spent creating the next batch's, and no more creates are in flight (or in
+    doubt, if the process dies) than one batch allows.
+    """
 
     def __init__(self, options: SessionOptions) -> None:
         self.options = options
@@ -70,61 +96,78 @@ class Session:
             poll_initial=options.poll_interval,
         )
         self._client: AsyncSalesfinity | None = None
-        self._engine: Engine | None = None
+        self._engines: set[Engine] = set()
+        self._updates: queue.SimpleQueue[tuple[Batch, list[Update]]] = queue.SimpleQueue()
         self._started = time.monotonic()
-        #: Lookups of earlier batches left running (max_wait): each may still be charged.
-        self._still_running = 0
+        #: Lookups charged so far, as the updates say (for max_credits across batches).
+        self._charged = 0
 
     def __repr__(self) -> str:  # the key stays out
         return f"Session(base_url={self.target.base_url!r}, journal={self.journal!r})"
+
+    @property
+    def charged(self) -> int:
+        """Credits charged so far in this run, batches in flight included."""
+        return self._charged
 
     @property
     def out_of_time(self) -> bool:
         wait = self.options.max_wait
         return wait is not None and time.monotonic() - self._started >= wait
 
-    def submit(
-        self,
-        jobs: Sequence[Job],
-        on_updates: Callable[[list[Update]], None] | None = None,
-    ) -> dict[ProfileKey, Update]:
-        """Enrich one batch until each profile is final (or the run's time is up).
+    def can_submit(self, in_flight: Sequence[Batch]) -> bool:
+        """Room for another batch: fewer than the limit, and none still creating."""
+        return len(in_flight) < PARALLEL_BATCHES and all(b.created for b in in_flight)
 
-        ``on_updates`` is called on this thread with each batch of updates as
-        they arrive. A KeyboardInterrupt stops the batch the way it stops a
-        pandas run, and is raised again once the batch has settled.
+    def submit(self, jobs: Sequence[Job], in_flight: Sequence[Batch] = ()) -> Batch:
+        """Start enriching one batch of distinct profiles; returns at once.
+
+        ``in_flight``: the batches still running, whose lookups hold part of the
+        credit budget until they resolve.
         """
-        updates: queue.SimpleQueue[list[Update]] = queue.SimpleQueue()
-        latest: dict[ProfileKey, Update] = {}
+        options = self._batch_options(in_flight)
+        future: concurrent.futures.Future[RunStats] = concurrent.futures.Future()
+        batch = Batch(list(jobs), future)
+        running = _runner.submit(self._run_batch(batch, options))
+        running.add_done_callback(lambda done: _copy_outcome(done, future))
+        return batch
 
-        def drain() -> None:
+    def wait(
+        self,
+        in_flight: Sequence[Batch],
+        on_updates: Callable[[list[Update]], None] | None = None,
+        *,
+        until: Callable[[], bool] | None = None,
+    ) -> list[Batch]:
+        """Hand out updates until a batch ends (or ``until()`` holds); returns those that ended.
+
+        ``on_updates`` is called on this thread with each list of updates. A
+        KeyboardInterrupt stops every batch the way it stops a pandas run, and
+        is raised again once they have settled.
+        """
+        try:
             while True:
-                try:
-                    batch = updates.get_nowait()
-                except queue.Empty:
-                    return
-                for update in batch:
-                    latest[update.key] = update
-                if on_updates is not None:
-                    on_updates(batch)
-
-        future = _runner.submit(self._run_batch(list(jobs), self._batch_options(), updates.put))
-        interrupted = False
-        while True:
-            try:
-                stats = future.result(timeout=_DRAIN_SECONDS)
-                break
-            except concurrent.futures.TimeoutError:
-                drain()
-            except KeyboardInterrupt:
-                interrupted = True
-                self._stop()
-        drain()
-        self._add(stats)
-        self._still_running += sum(1 for u in latest.values() if u.status.is_running)
-        if interrupted:
-            raise KeyboardInterrupt
-        return latest
+                self._drain(on_updates)
+                done = [b for b in in_flight if b.future.done()]
+                if done or (until is not None and until()):
+                    break
+                concurrent.futures.wait(
+                    [b.future for b in in_flight],
+                    timeout=_DRAIN_SECONDS,
+                    return_when=concurrent.futures.FIRST_COMPLETED,
+                )
+        except KeyboardInterrupt:
+            for engine in list(self._engines):
+                _runner.call_soon(engine.stop)
+            concurrent.futures.wait([b.future for b in in_flight])
+            self._drain(on_updates)
+            for batch in in_flight:
+                self._finish(batch)
+            raise
+        self._drain(on_updates)
+        for batch in done:
+            self._finish(batch)
+        return done
 
     def close(self) -> None:
         """Close the HTTP client and the journal; the session cannot submit again."""
@@ -143,57 +186,83 @@ class Session:
 
     # -- one batch -------------------------------------------------------------
 
-    def _batch_options(self) -> EngineOptions:
-        """This batch's share: what the earlier batches left of the budget and the time."""
+    def _batch_options(self, in_flight: Sequence[Batch]) -> EngineOptions:
+        """This batch's share: what the others left of the budget and of the time."""
         options = self._engine_options
         limit = self.options.max_credits
         if limit is not None:
-            spent = self.stats.credits_used + self._still_running
-            options = dataclasses.replace(options, max_credits=max(limit - spent, 0))
+            self._drain(None)
+            held = sum(1 for b in in_flight for u in b.answers.values() if u.status.is_running)
+            options = dataclasses.replace(options, max_credits=max(limit - self._charged - held, 0))
         wait = self.options.max_wait
         if wait is not None:
             left = max(wait - (time.monotonic() - self._started), 0.0)
             options = dataclasses.replace(options, max_wait=left)
         return options
 
-    async def _run_batch(
-        self, jobs: list[Job], options: EngineOptions, emit: Callable[[list[Update]], None]
-    ) -> RunStats:
+    async def _run_batch(self, batch: Batch, options: EngineOptions) -> RunStats:
         if self._client is None:
             self._client = AsyncSalesfinity(self.target.api_key, base_url=self.target.base_url)
-        engine = Engine(self._client, self.journal, jobs, emit, options)
-        self._engine = engine
-        before = dict(self._client.stats.requests)
-        limited, doubtful = self._client.stats.rate_limited, self._client.stats.ambiguous_creates
+        client = self._client
+        engine = Engine(
+            client, self.journal, batch.jobs, lambda u: self._updates.put((batch, u)), options
+        )
+        self._engines.add(engine)
+        before = dict(client.stats.requests)
+        limited, doubtful = client.stats.rate_limited, client.stats.ambiguous_creates
         try:
             return await engine.run()
         finally:
-            self._engine = None
+            self._engines.discard(engine)
             stats = engine.stats
-            now = self._client.stats
+            now = client.stats
             stats.requests = {k: v - before.get(k, 0) for k, v in now.requests.items()}
             stats.rate_limited = now.rate_limited - limited
             stats.ambiguous_creates = now.ambiguous_creates - doubtful
 
-    def _stop(self) -> None:
-        engine = self._engine
-        if engine is not None:
-            _runner.call_soon(engine.stop)
+    def _drain(self, on_updates: Callable[[list[Update]], None] | None) -> None:
+        while True:
+            try:
+                batch, updates = self._updates.get_nowait()
+            except queue.Empty:
+                return
+            for update in updates:
+                old = batch.answers.get(update.key)
+                if (
+                    update.status is Status.COMPLETED
+                    and not update.cached
+                    and (old is None or old.status is not Status.COMPLETED)
+                ):
+                    self._charged += 1
+                batch.answers[update.key] = update
+            if on_updates is not None:
+                on_updates(updates)
 
-    def _add(self, batch: RunStats) -> None:
-        """Add one batch's figures to the run's."""
+    def _finish(self, batch: Batch) -> None:
+        """Add a finished batch's figures to the run's (its failure is raised here)."""
+        stats = batch.future.result()
         total = self.stats
         for name in _SUMMED:
-            setattr(total, name, getattr(total, name) + getattr(batch, name))
+            setattr(total, name, getattr(total, name) + getattr(stats, name))
         for name in ("finals", "requests"):
             merged: dict[str, int] = getattr(total, name)
-            for key, value in getattr(batch, name).items():
+            for key, value in getattr(stats, name).items():
                 merged[key] = merged.get(key, 0) + value
-        total.interrupted |= batch.interrupted
-        total.timed_out |= batch.timed_out
-        if batch.balance is not None:
-            total.balance = batch.balance
+        total.interrupted |= stats.interrupted
+        total.timed_out |= stats.timed_out
+        if stats.balance is not None:
+            total.balance = stats.balance
         total.elapsed = time.monotonic() - self._started
+
+
+def _copy_outcome(
+    done: concurrent.futures.Future[RunStats], future: concurrent.futures.Future[RunStats]
+) -> None:
+    exc = done.exception()
+    if exc is not None:
+        future.set_exception(exc)
+    else:
+        future.set_result(done.result())
 
 
 _SUMMED: tuple[str, ...] = tuple(

@@ -17,9 +17,9 @@ from .._models import Status
 from ..engine._engine import Job, Update
 from ..journal._journal import ProfileKey
 from ..progress._snapshot import Outcome, ProgressSnapshot, ProgressView
-from ._cells import EXTERNAL_ID, KEY, ROWS
+from ._cells import EXTERNAL_ID, KEY, ROWS, objects
 from ._results import RunFolder
-from ._session import Session
+from ._session import Batch, Session
 
 __all__ = ["Tally", "stream_profiles"]
 
@@ -71,50 +71,75 @@ def stream_profiles(
 ) -> None:
     """Submit every batch of distinct profiles, write each batch's answers as it ends.
 
-    An interrupt propagates once the batch has settled: what was sent is in
-    the journal, and a rerun resumes from it.
+    The next batch is read only when the session has room for it, so the
+    batches in flight bound what this process holds. An interrupt propagates
+    once the batches have settled: what was sent is in the journal, and a
+    rerun resumes from it.
     """
     kind = session.options.kind
+    weight: dict[ProfileKey, int] = {}
+    status: dict[ProfileKey, Status] = {}
+
+    def seen(updates: list[Update]) -> None:
+        for update in updates:
+            old = status.get(update.key, Status.PENDING)
+            status[update.key] = update.status
+            tally.move(weight[update.key], old, update.status)
+        view.update(tally.snapshot(session.charged))
+
+    pending = iter(batches)
+    in_flight: list[Batch] = []
     try:
-        for batch in batches:
-            keys = batch[KEY].to_numpy(dtype=object)
-            rows = batch[ROWS].to_numpy()
-            externals = batch[EXTERNAL_ID].to_numpy(dtype=object, na_value=None)
-            weight = {(url, kind): int(n) for url, n in zip(keys, rows, strict=True)}
-            jobs = [Job((url, kind), ext) for url, ext in zip(keys, externals, strict=True)]
-            status: dict[ProfileKey, Status] = {}
+        more = True
+        while more or in_flight:
+            while more and session.can_submit(in_flight):
+                frame = next(pending, None)
+                if frame is None:
+                    more = False
+                    break
+                jobs = _jobs(frame, kind, weight)
+                in_flight.append(session.submit(jobs, in_flight))
+            if not in_flight:
+                break
 
-            def seen(
-                updates: list[Update],
-                weight: dict[ProfileKey, int] = weight,
-                status: dict[ProfileKey, Status] = status,
-            ) -> None:
-                for update in updates:
-                    old = status.get(update.key, Status.PENDING)
-                    status[update.key] = update.status
-                    tally.move(weight[update.key], old, update.status)
-                view.update(tally.snapshot(session.stats.credits_used))
+            def room(more: bool = more) -> bool:
+                return more and session.can_submit(in_flight)
 
-            try:
-                answers = session.submit(jobs, on_updates=seen)
-            finally:
-                tally.profiles_done += len(jobs)
-            _fill_unanswered(answers, jobs, session)
-            folder.write_answers(answers)
-            view.update(tally.snapshot(session.stats.credits_used), force=True)
+            for batch in session.wait(in_flight, seen, until=room):
+                in_flight.remove(batch)
+                tally.profiles_done += len(batch.jobs)
+                _fill_unanswered(batch, session)
+                folder.write_answers(batch.answers)
+                for job in batch.jobs:  # its profiles will not be seen again
+                    weight.pop(job.key, None)
+                    status.pop(job.key, None)
+                view.update(tally.snapshot(session.charged), force=True)
     except BaseException:  # an interrupt, a refused key: the view says it stopped
-        view.close(tally.snapshot(session.stats.credits_used), Outcome.STOPPED)
+        view.close(tally.snapshot(session.charged), Outcome.STOPPED)
         raise
     folder.ensure_results()
-    snapshot = tally.snapshot(session.stats.credits_used)
+    snapshot = tally.snapshot(session.charged)
     view.close(snapshot, Outcome.of(snapshot))
 
 
-def _fill_unanswered(answers: dict[ProfileKey, Update], jobs: list[Job], session: Session) -> None:
+def _jobs(frame: pd.DataFrame, kind: str, weight: dict[ProfileKey, int]) -> list[Job]:
+    """One batch's jobs; ``weight`` learns how many rows each profile stands for."""
+    keys = frame[KEY].to_numpy(dtype=object)
+    rows = frame[ROWS].to_numpy()
+    externals = objects(frame[EXTERNAL_ID])
+    jobs = []
+    for url, n, ext in zip(keys, rows, externals, strict=True):
+        key = (url, kind)
+        weight[key] = int(n)
+        jobs.append(Job(key, ext))
+    return jobs
+
+
+def _fill_unanswered(batch: Batch, session: Session) -> None:
     """A profile the batch never answered (it ended early) is written as ``not-sent``."""
     reason = "not sent: the run ended before it was sent; run enrich() again to send it"
     if session.out_of_time:
         reason = "not sent: max_wait passed before it was sent"
-    for job in jobs:
-        if job.key not in answers:
-            answers[job.key] = Update(job.key, Status.NOT_SENT, message=reason)
+    for job in batch.jobs:
+        if job.key not in batch.answers:
+            batch.answers[job.key] = Update(job.key, Status.NOT_SENT, message=reason)
