@@ -22,9 +22,9 @@ from sfy_pandas._linkedin import (
     InvalidCell,
     InvalidKind,
     ProfileURL,
-    _parse_slow,
     parse_profile,
 )
+from sfy_pandas._linkedin._cell import _parse_slow
 
 JANE = "https://www.linkedin.com/in/jane-doe"
 JOSE = "https://www.linkedin.com/in/jos%C3%A9"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import time
 import types
@@ -195,6 +196,102 @@ def test_the_key_is_checked_before_the_body(server: ServerHandle) -> None:
     with httpx.Client(base_url=server.base_url) as client:
         response = client.post(CREATE, json={"linkedin_url": "nope"})
     assert response.status_code == 401
+
+
+# --- regressions: hostile values that once got a 500 or a 201 --------------------------
+
+JANE_URL = "https://www.linkedin.com/in/janedoe"
+
+
+def refusal(api: httpx.Client, body: object) -> str:
+    """The message of the 400 VALIDATION_ERROR the create must answer."""
+    # Escaped JSON (ensure_ascii), so half a surrogate pair can be sent too.
+    content = json.dumps(body).encode()
+    response = api.post(CREATE, content=content, headers={"content-type": "application/json"})
+    assert response.status_code == 400, response.text
+    assert response.json()["error"] == "VALIDATION_ERROR"
+    message: str = response.json()["message"]
+    return message
+
+
+@pytest.mark.parametrize("value", [{}, [], {"work": 1}, ["work"], 1, True, 1.5])
+def test_a_type_that_is_an_object_or_array_is_a_400_not_a_500(
+    api: httpx.Client, value: object
+) -> None:
+    assert "type" in refusal(api, {"linkedin_url": JANE_URL, "type": value})
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "https://www.linkedin.com/in/jane\u0000doe",
+        "https://www.linkedin.com/in/jane\x80doe",
+        "https://www.linkedin.com/in/jane\x9fdoe",
+        "https://www.linkedin.com/in/jane%00doe",
+        "https://www.linkedin.com/in/jane%C2%80doe",
+        "https://www.linkedin.com/in/jane%80doe",
+        "https://www.linkedin.com/in/jane\u200bdoe",
+        "https://www.linkedin.com/in/jane\ud800doe",
+    ],
+)
+def test_a_handle_with_control_characters_is_refused(api: httpx.Client, url: str) -> None:
+    assert "linkedin_url" in refusal(api, {"linkedin_url": url, "type": "work"})
+
+
+@pytest.mark.parametrize(
+    "url", [" " + JANE_URL, JANE_URL + " ", "\t" + JANE_URL, JANE_URL + "\n", "\u00a0" + JANE_URL]
+)
+def test_a_url_with_spaces_around_it_is_refused_and_never_echoed(
+    api: httpx.Client, url: str
+) -> None:
+    message = refusal(api, {"linkedin_url": url, "type": "work"})
+    assert "linkedin_url" in message
+    assert url not in message
+
+
+@pytest.mark.parametrize(
+    "callback",
+    [
+        "https://example.com:2*/cb",
+        "https://exa mple.com/cb",
+        " https://example.com/cb",
+        "https://example.com/c\u0000b",
+        "https://example.com:99999/cb",
+        "https://exa_mple!.com/cb",
+        "https://[::1/cb",
+        "https:///cb",
+        "ftp://example.com/cb",
+        "example.com/cb",
+        "",
+        42,
+        ["https://example.com/cb"],
+    ],
+)
+def test_a_callback_url_that_is_not_a_url_is_refused(api: httpx.Client, callback: object) -> None:
+    body = {"linkedin_url": JANE_URL, "type": "work", "callback_url": callback}
+    assert "callback_url" in refusal(api, body)
+
+
+@pytest.mark.parametrize(
+    "callback",
+    ["https://example.com:8443/cb?x=1", "http://127.0.0.1:9/cb", "http://[::1]:8080/cb"],
+)
+def test_a_well_formed_callback_url_is_accepted(api: httpx.Client, callback: str) -> None:
+    create(api, JANE_URL, callback_url=callback)
+
+
+def test_an_external_id_with_half_a_surrogate_pair_is_a_400_not_a_500(api: httpx.Client) -> None:
+    body = b'{"linkedin_url": "%s", "type": "work", "external_id": "a\\ud800b"}' % JANE_URL.encode()
+    response = api.post(CREATE, content=body, headers={"content-type": "application/json"})
+    assert response.status_code == 400
+    assert "external_id" in response.json()["message"]
+
+
+@pytest.mark.parametrize("route", [CREATE, BATCH])
+def test_a_body_nested_too_deep_to_decode_is_a_400_not_a_500(api: httpx.Client, route: str) -> None:
+    response = api.post(route, content=b"[" * 100_000, headers={"content-type": "application/json"})
+    assert response.status_code == 400
+    assert response.json()["error"] == "VALIDATION_ERROR"
 
 
 # --- section 2: poll one lookup --------------------------------------------------------

@@ -21,7 +21,6 @@ import httpx
 import pytest
 
 import sfy_pandas
-import sfy_pandas.client._client
 from sfy_pandas._config import resolve_base_url
 from sfy_pandas._sample import messy_leads
 
@@ -204,9 +203,7 @@ def test_a_certificate_failure_is_not_retried(https_server):
 def test_enrich_against_an_untrusted_server_fails_and_every_row_says_why(https_server, monkeypatch):
     base_url, seen = https_server
     monkeypatch.setenv("SALESFINITY_API_KEY", KEY)
-    # enrich() has no retry argument: its client's default policy loses its waits
-    # here, so the refusal comes in well under a second instead of after 30-60 s.
-    monkeypatch.setattr(sfy_pandas.client._client, "RetryPolicy", lambda: NO_WAITS)
+    # An untrusted certificate is final: no retry, so no wait to take away.
     frame = messy_leads(20, seed=71)
     with pytest.raises(sfy_pandas.APIConnectionError, match="CERTIFICATE_VERIFY_FAILED"):
         frame.salesfinity.enrich("linkedin_url", base_url=base_url, journal="off", progress=None)

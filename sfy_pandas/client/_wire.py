@@ -31,12 +31,12 @@ from .._errors import (
     ServerError,
 )
 from .._models import EmailType, Lookup
+from ._answer import AnswerTimeoutError, AnswerTooLargeError
 
 __all__ = [
     "BATCH_QUERY_PATH",
     "CREATE_PATH",
     "CREDITS_PATH",
-    "ENDPOINTS",
     "GET_PATH",
     "api_message",
     "check_lookup_id",
@@ -54,9 +54,6 @@ CREATE_PATH = "/v1/api/enrichment/email"
 GET_PATH = "/v1/api/enrichment/email/{id}"
 BATCH_QUERY_PATH = "/v1/api/enrichment/email/batch/query"
 CREDITS_PATH = "/v1/api/enrichment/credits"
-
-#: The names under which a client counts the requests it sends.
-ENDPOINTS = ("create", "get", "query", "credits")
 
 # Ids go into a URL path: refuse anything that could change the path.
 _ID_RE = re.compile(r"[A-Za-z0-9_-]{1,128}")
@@ -143,24 +140,37 @@ def _where(response: httpx.Response) -> str:
 def _json(response: httpx.Response) -> Any:
     try:
         return response.json()
-    except ValueError:  # JSONDecodeError and UnicodeDecodeError alike
+    # JSONDecodeError and UnicodeDecodeError are ValueErrors; nesting thousands
+    # deep exhausts the decoder's recursion.
+    except (ValueError, RecursionError):
         raise InvalidResponseError(
             f"{_where(response)} answered {response.status_code} with a body that is "
             f"not JSON: {_excerpt(response.text)!r}"
         ) from None
 
 
-def parse_lookup(response: httpx.Response) -> Lookup:
-    """One lookup from a create or get answer."""
+def parse_lookup(response: httpx.Response, expected_id: str | None = None) -> Lookup:
+    """One lookup from a create or get answer; for a get, it must be the one asked for."""
     data = _json(response)
     try:
-        return Lookup.from_api(data)
+        lookup = Lookup.from_api(data)
     except InvalidResponseError as exc:
         raise InvalidResponseError(f"{_where(response)}: {exc}") from None
+    if expected_id is not None and lookup.id != expected_id:
+        raise InvalidResponseError(
+            f"{_where(response)} answered about lookup {_excerpt(lookup.id, 40)!r}, not the "
+            f"{expected_id!r} asked for; the answer was not used. If this repeats, report it "
+            "to Salesfinity (or check base_url)."
+        )
+    return lookup
 
 
-def parse_lookups(response: httpx.Response, order: Collection[str] = ()) -> list[Lookup]:
-    """The lookups of a batch-query answer, sorted like ``order`` (others last)."""
+def parse_lookups(response: httpx.Response, asked: Collection[str]) -> tuple[list[Lookup], int]:
+    """The lookups of a batch-query answer, in the order of ``asked``.
+
+    Returns them and how many were dropped: lookups for ids never asked about,
+    and repeats of one id (the first is kept), are never assigned to anything.
+    """
     data = _json(response)
     if not isinstance(data, list):
         raise InvalidResponseError(
@@ -170,8 +180,13 @@ def parse_lookups(response: httpx.Response, order: Collection[str] = ()) -> list
         lookups = [Lookup.from_api(item) for item in data]
     except InvalidResponseError as exc:
         raise InvalidResponseError(f"{_where(response)}: {exc}") from None
-    rank = {lookup_id: i for i, lookup_id in enumerate(order)}
-    return sorted(lookups, key=lambda lookup: rank.get(lookup.id, len(rank)))
+    rank = {lookup_id: i for i, lookup_id in enumerate(asked)}
+    kept: dict[str, Lookup] = {}
+    for lookup in lookups:
+        if lookup.id in rank and lookup.id not in kept:
+            kept[lookup.id] = lookup
+    ordered = sorted(kept.values(), key=lambda lookup: rank[lookup.id])
+    return ordered, len(lookups) - len(ordered)
 
 
 def parse_balance(response: httpx.Response) -> int:
@@ -191,7 +206,7 @@ def api_message(body: str) -> str:
     """The API's own words from an error body (``message``, ``detail``, ``error``)."""
     try:
         data = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):
         return _excerpt(body)
     if isinstance(data, Mapping):
         for key in ("message", "detail", "error"):
@@ -283,6 +298,18 @@ def transport_error(
         where = f"{exc.request.method} {exc.request.url.path}"
     except RuntimeError:  # an error raised before any request existed
         where = base_url
+    if isinstance(exc, AnswerTooLargeError):
+        return InvalidResponseError(
+            f"{where} answered with more than {exc.limit:,} bytes, far more than any "
+            "answer of the API; it was not read. If the API really sends such answers, "
+            "raise max_answer_bytes."
+        )
+    if isinstance(exc, AnswerTimeoutError):
+        return APITimeoutError(
+            f"The Salesfinity API did not finish answering {where} within "
+            f"{exc.seconds:g} s (answer_timeout){after}. Check your network; a slow "
+            "API may need a larger answer_timeout."
+        )
     if isinstance(exc, httpx.DecodingError):
         return InvalidResponseError(f"{where}: the body could not be decoded: {detail}")
     if isinstance(exc, httpx.TimeoutException):

@@ -18,33 +18,45 @@ WAL mode with ``synchronous=NORMAL``: a commit survives the process being
 killed (only a power cut can lose the last ones), and two kernels can share the
 file; claims run in ``BEGIN IMMEDIATE`` transactions so two of them never both
 decide to create the same profile. The API key is never written here.
+
+Every failure of the file (damaged, locked by another process for too long,
+disk full, not writable) is raised as one :class:`~sfy_pandas.JournalError`
+that names the file and says what to do; a damaged file is moved aside, never
+overwritten (see ``_damage``).
 """
 
 from __future__ import annotations
 
 import contextlib
-import enum
 import os
-import socket
 import sqlite3
-import sys
 import time
-import uuid
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
 from pathlib import Path
 
 from .._config import JOURNAL_ENV
-from .._models import Lookup, Status
+from .._errors import JournalError
+from .._models import Lookup
+from ._damage import is_damage, journal_error, looks_like_sqlite, move_aside
+from ._entries import Claim, ClaimResult, Entry, ProfileKey, State, entry_from_row
+from ._owners import OPEN_OWNERS, new_owner_token, owner_is_alive
 
-__all__ = ["Claim", "ClaimResult", "Entry", "Journal", "ProfileKey", "open_journal"]
+__all__ = [
+    "DEFAULT_LOCK_TIMEOUT",
+    "Claim",
+    "ClaimResult",
+    "Entry",
+    "Journal",
+    "NullJournal",
+    "ProfileKey",
+    "State",
+    "open_journal",
+    "owner_is_alive",
+]
 
-#: A profile as the journal and the engine know it: (canonical URL, type).
-ProfileKey = tuple[str, str]
-
-#: A claim older than this is in doubt even if its owner's pid looks alive:
-#: pids get reused, and no create retries for this long.
-CLAIM_LEASE_SECONDS = 15 * 60
+#: How long a write waits for another process's lock before giving up: long
+#: enough for another run's burst of writes, short enough not to hang a notebook.
+DEFAULT_LOCK_TIMEOUT = 30.0
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS lookups (
@@ -65,133 +77,105 @@ CREATE TABLE IF NOT EXISTS lookups (
 """
 
 
-class State(str, enum.Enum):
-    SENDING = "sending"
-    CREATED = "created"
-    RESOLVED = "resolved"
-
-
-@dataclass(frozen=True, slots=True)
-class Entry:
-    """What the journal knows of one profile."""
-
-    key: ProfileKey
-    state: State
-    lookup_id: str | None
-    status: Status | None
-    email: str | None
-    email_type: str | None
-    owner: str | None
-    claimed_at: float | None
-    creates: int
-
-    def as_lookup(self) -> Lookup | None:
-        """The last known state of the lookup, when there is one."""
-        if self.lookup_id is None or self.status is None:
-            return None
-        return Lookup(
-            id=self.lookup_id,
-            status=self.status,
-            linkedin_url=self.key[0],
-            email=self.email,
-            email_type=self.email_type,
-        )
-
-
-class ClaimResult(str, enum.Enum):
-    """What a claim tells the engine to do with a profile."""
-
-    SEND = "send"  # nobody ever sent it: create it
-    SEND_IN_DOUBT = "send-in-doubt"  # sent by a process that died unanswered: create again
-    REUSE = "reuse"  # an id or a result exists: poll or reuse it
-    WAIT = "wait"  # another live process is creating it right now
-
-
-@dataclass(frozen=True, slots=True)
-class Claim:
-    result: ClaimResult
-    entry: Entry | None
-
-
-#: Owner tokens of the journals open in this process: a claim made by one of
-#: them is alive even though its pid is ours.
-_OPEN_OWNERS: set[str] = set()
-
-
-def _owner_token() -> str:
-    """Who claims, precisely enough to tell later whether it is still alive."""
-    pid = os.getpid()
-    return f"{socket.gethostname()}|{pid}|{_process_start_time(pid)}|{uuid.uuid4().hex}"
-
-
-def _process_start_time(pid: int) -> str:
-    # The start time (in clock ticks since boot) tells a reused pid from the
-    # original on Linux; elsewhere the lease bounds how long a reuse can fool us.
-    try:
-        with open(f"/proc/{pid}/stat", encoding="ascii") as stat:
-            return stat.read().rsplit(")", 1)[1].split()[19]
-    except (OSError, IndexError):
-        return "?"
-
-
-def owner_is_alive(owner: str | None, claimed_at: float | None, now: float) -> bool:
-    """True when the process that claimed a profile may still be sending it."""
-    if owner is None or claimed_at is None or now - claimed_at > CLAIM_LEASE_SECONDS:
-        return False
-    if owner in _OPEN_OWNERS:
-        return True
-    try:
-        host, pid_text, started, _instance = owner.split("|")
-        pid = int(pid_text)
-    except ValueError:
-        return False
-    if host != socket.gethostname():
-        return True  # another machine on a shared disk: trust the lease
-    if pid == os.getpid():
-        return False  # one of ours, and it was closed
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return started in {"?", _process_start_time(pid)}
-
-
 class Journal:
-    """The lookups of one API (base URL), remembered in a SQLite file."""
+    """The lookups of one API (base URL), remembered in a SQLite file.
 
-    def __init__(self, path: str | os.PathLike[str], *, base_url: str) -> None:
+    Every method raises :class:`~sfy_pandas.JournalError` (never ``sqlite3`` or
+    ``OSError``) when the file fails; after a damaged file was moved aside,
+    every later call raises the same error.
+    """
+
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        *,
+        base_url: str,
+        lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
+    ) -> None:
         self.path = Path(path)
         self.base_url = base_url
-        self._owner = _owner_token()
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        # isolation_level=None: transactions are opened explicitly, so a claim
-        # can take the write lock before it reads (BEGIN IMMEDIATE).
-        self._db = sqlite3.connect(
-            self.path, timeout=30.0, isolation_level=None, check_same_thread=False
-        )
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.execute(_SCHEMA)
-        _OPEN_OWNERS.add(self._owner)
+        self.lock_timeout = lock_timeout
+        self._owner = new_owner_token()
+        self._failed: JournalError | None = None
+        if not looks_like_sqlite(self.path):
+            raise ValueError(
+                f"journal: {str(self.path)!r} is not a journal file (not a SQLite database); "
+                "pass another path, or journal='off' to run without one"
+            )
+        self._db = self._connect()
+        OPEN_OWNERS.add(self._owner)
+
+    def _connect(self) -> sqlite3.Connection:
+        with self._guarded("open the journal"):
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            # isolation_level=None: transactions are opened explicitly, so a claim
+            # can take the write lock before it reads (BEGIN IMMEDIATE).
+            db = sqlite3.connect(
+                self.path, timeout=self.lock_timeout, isolation_level=None, check_same_thread=False
+            )
+            try:
+                db.execute("PRAGMA journal_mode=WAL")
+                db.execute("PRAGMA synchronous=NORMAL")
+                db.execute(_SCHEMA)
+            except BaseException:
+                db.close()  # closed before a damaged file is moved aside
+                raise
+        return db
 
     def __repr__(self) -> str:
         return f"Journal(path={str(self.path)!r}, base_url={self.base_url!r})"
 
     def close(self) -> None:
-        _OPEN_OWNERS.discard(self._owner)
-        self._db.close()
+        OPEN_OWNERS.discard(self._owner)
+        if self._failed is None:
+            with self._guarded("close the journal"):
+                self._db.close()
 
     @contextlib.contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
-        self._db.execute("BEGIN IMMEDIATE")
+    def _guarded(self, doing: str) -> Iterator[None]:
+        """Turn the file's failures into one JournalError saying what could not be done."""
+        if self._failed is not None:
+            raise self._failed
         try:
-            yield self._db
-        except BaseException:
-            self._db.execute("ROLLBACK")
-            raise
-        self._db.execute("COMMIT")
+            yield
+        except (sqlite3.Error, OSError) as exc:
+            raise self._failure(exc, doing) from exc
+
+    def _failure(self, exc: sqlite3.Error | OSError, doing: str) -> JournalError:
+        if not is_damage(exc):
+            return journal_error(self.path, exc, doing=doing, lock_timeout=self.lock_timeout)
+        # Damaged: stop using the file, and keep it whole under another name.
+        if hasattr(self, "_db"):
+            with contextlib.suppress(sqlite3.Error):
+                self._db.close()
+        try:
+            aside = move_aside(self.path)
+        except OSError as move_exc:
+            self._failed = JournalError(
+                f"journal: cannot {doing}: the journal file {str(self.path)!r} is damaged "
+                f"({exc}) and could not be moved aside ({move_exc}); move or rename it "
+                "yourself and run again"
+            )
+        else:
+            self._failed = journal_error(
+                self.path, exc, doing=doing, lock_timeout=self.lock_timeout, aside=aside
+            )
+        return self._failed
+
+    @contextlib.contextmanager
+    def _write(self, doing: str) -> Iterator[sqlite3.Connection]:
+        with self._guarded(doing):
+            db = self._db
+            db.execute("BEGIN IMMEDIATE")
+            try:
+                yield db
+                db.execute("COMMIT")
+            except BaseException:
+                # A failed COMMIT (disk full) leaves the transaction open.
+                if db.in_transaction:
+                    with contextlib.suppress(sqlite3.Error):
+                        db.execute("ROLLBACK")
+                raise
 
     def entries(self, keys: Iterable[ProfileKey]) -> dict[ProfileKey, Entry]:
         """What the journal knows of these profiles (absent ones are left out)."""
@@ -203,24 +187,26 @@ class Journal:
         found: dict[ProfileKey, Entry] = {}
         # One scan of this API's rows beats one query per profile once a run
         # has more than a few hundred of them.
-        rows = self._db.execute(
-            "SELECT profile, type, state, lookup_id, status, email, email_type, owner,"
-            " claimed_at, creates FROM lookups WHERE base_url = ?",
-            (self.base_url,),
-        )
-        for row in rows:
-            key = wanted.get((row[0], row[1]))
-            if key is not None:
-                found[key] = _entry(key, row[2:])
+        with self._guarded("read the journal"):
+            rows = self._db.execute(
+                "SELECT profile, type, state, lookup_id, status, email, email_type, owner,"
+                " claimed_at, creates FROM lookups WHERE base_url = ?",
+                (self.base_url,),
+            )
+            for row in rows:
+                key = wanted.get((row[0], row[1]))
+                if key is not None:
+                    found[key] = entry_from_row(key, row[2:])
         return found
 
     def entry(self, key: ProfileKey) -> Entry | None:
-        row = self._db.execute(
-            "SELECT state, lookup_id, status, email, email_type, owner, claimed_at, creates"
-            " FROM lookups WHERE base_url = ? AND profile = ? AND type = ?",
-            (self.base_url, *key),
-        ).fetchone()
-        return None if row is None else _entry(key, row)
+        with self._guarded("read the journal"):
+            row = self._db.execute(
+                "SELECT state, lookup_id, status, email, email_type, owner, claimed_at, creates"
+                " FROM lookups WHERE base_url = ? AND profile = ? AND type = ?",
+                (self.base_url, *key),
+            ).fetchone()
+        return None if row is None else entry_from_row(key, row)
 
     def claim(self, key: ProfileKey, *, refresh: bool = False) -> Claim:
         """Record the intent to create ``key``, unless the journal says not to.
@@ -229,7 +215,7 @@ class Journal:
         leaves the profile marked as possibly sent.
         """
         now = time.time()
-        with self._write() as db:
+        with self._write("record a create before sending it") as db:
             row = db.execute(
                 "SELECT state, lookup_id, status, email, email_type, owner, claimed_at, creates"
                 " FROM lookups WHERE base_url = ? AND profile = ? AND type = ?",
@@ -242,7 +228,7 @@ class Journal:
                     (self.base_url, *key, self._owner, now, now),
                 )
                 return Claim(ClaimResult.SEND, None)
-            entry = _entry(key, row)
+            entry = entry_from_row(key, row)
             if entry.state is State.SENDING:
                 if entry.owner != self._owner and owner_is_alive(
                     entry.owner, entry.claimed_at, now
@@ -269,7 +255,7 @@ class Journal:
         if not updates:
             return
         now = time.time()
-        with self._write() as db:
+        with self._write("record the API's answers") as db:
             db.executemany(
                 "UPDATE lookups SET state = ?, lookup_id = ?, status = ?, email = ?,"
                 " email_type = ?, owner = NULL, claimed_at = NULL, updated_at = ?"
@@ -296,7 +282,7 @@ class Journal:
         intent, so a later run sends it as new. ``maybe_sent=True`` (an answer
         was lost): keep the row in doubt, so a later run re-sends it and counts it.
         """
-        with self._write() as db:
+        with self._write("release a claim") as db:
             if maybe_sent:
                 db.execute(
                     "UPDATE lookups SET owner = NULL, claimed_at = NULL, updated_at = ?"
@@ -321,7 +307,7 @@ class Journal:
 
     def forget(self, key: ProfileKey) -> None:
         """Drop a profile whose lookup the API no longer knows, so it can be sent anew."""
-        with self._write() as db:
+        with self._write("forget a lookup") as db:
             db.execute(
                 "DELETE FROM lookups WHERE base_url = ? AND profile = ? AND type = ?",
                 (self.base_url, *key),
@@ -334,6 +320,7 @@ class NullJournal(Journal):
     def __init__(self, *, base_url: str) -> None:  # there is no file to open
         self.path = Path(os.devnull)
         self.base_url = base_url
+        self.lock_timeout = 0.0
 
     def __repr__(self) -> str:
         return "Journal(off)"
@@ -360,22 +347,6 @@ class NullJournal(Journal):
         return None
 
 
-def _entry(key: ProfileKey, row: Sequence[object]) -> Entry:
-    state, lookup_id, status, email, email_type, owner, claimed_at, creates = row
-    return Entry(
-        key=key,
-        state=State(str(state)),
-        lookup_id=lookup_id if isinstance(lookup_id, str) else None,
-        status=Status(status) if isinstance(status, str) else None,
-        email=email if isinstance(email, str) else None,
-        # Interned: "work" or "personal" on every row, one object each.
-        email_type=sys.intern(email_type) if isinstance(email_type, str) else None,
-        owner=owner if isinstance(owner, str) else None,
-        claimed_at=float(claimed_at) if isinstance(claimed_at, (int, float)) else None,
-        creates=int(creates) if isinstance(creates, int) else 0,
-    )
-
-
 def default_journal_path() -> Path:
     """The journal file when neither ``journal=`` nor ``SALESFINITY_JOURNAL`` names one."""
     from platformdirs import user_cache_dir
@@ -383,10 +354,17 @@ def default_journal_path() -> Path:
     return Path(user_cache_dir("sfy-pandas")) / "journal.sqlite3"
 
 
-def open_journal(journal: str | os.PathLike[str] | None, *, base_url: str) -> Journal:
+def open_journal(
+    journal: str | os.PathLike[str] | None,
+    *,
+    base_url: str,
+    lock_timeout: float = DEFAULT_LOCK_TIMEOUT,
+) -> Journal:
     """The journal chosen by ``journal=`` > ``SALESFINITY_JOURNAL`` > the user cache dir.
 
-    ``"off"`` (either way) gives a journal that remembers nothing.
+    ``"off"`` (either way) gives a journal that remembers nothing. Raises
+    ``ValueError`` for a file that is not a journal at all, and
+    :class:`~sfy_pandas.JournalError` for one that cannot be opened.
     """
     if journal is not None and not isinstance(journal, (str, os.PathLike)):
         raise TypeError(f"journal must be a path or 'off', not {type(journal).__name__}")
@@ -394,10 +372,4 @@ def open_journal(journal: str | os.PathLike[str] | None, *, base_url: str) -> Jo
     if chosen is not None and str(chosen).strip().lower() == "off":
         return NullJournal(base_url=base_url)
     path = Path(chosen) if chosen is not None else default_journal_path()
-    try:
-        return Journal(path, base_url=base_url)
-    except (OSError, sqlite3.Error) as exc:
-        raise ValueError(
-            f"journal: cannot open {str(path)!r} as a journal ({exc}); "
-            "pass another path, or journal='off' to run without one"
-        ) from exc
+    return Journal(path, base_url=base_url, lock_timeout=lock_timeout)

@@ -1,17 +1,20 @@
-"""Request bodies checked exactly as API.md sections 1 and 3 say; a refusal is a 400."""
+"""Request bodies checked exactly as API.md sections 1 and 3 say; a refusal is a 400.
+
+The rules for ``type``, ``external_id`` and ``callback_url`` are the package's
+own (:mod:`sfy_pandas._rules`), the same the client checks its arguments with;
+only the reading of ``linkedin_url`` is the simulator's (see ``_profile_url``).
+"""
 
 from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
-from .._contract import MAX_BATCH, MAX_EXTERNAL_ID_CHARS
+from .._contract import MAX_BATCH
+from .._rules import callback_url_problem, external_id_problem, type_problem
 from ._profile_url import profile_handle
 
 __all__ = ["CreateRequest", "InvalidRequestError", "parse_batch", "parse_create"]
-
-_TYPES = frozenset({"work", "personal"})
 
 
 class InvalidRequestError(ValueError):
@@ -39,24 +42,22 @@ def parse_create(raw: bytes) -> CreateRequest:
         handle = profile_handle(linkedin_url)
     except ValueError as exc:
         raise InvalidRequestError(str(exc)) from None
-    email_type = body.get("type")
-    if email_type is None:
-        raise InvalidRequestError("type is required: 'work' or 'personal'")
-    if email_type not in _TYPES:
-        raise InvalidRequestError("type must be 'work' or 'personal'")
-    external_id = body.get("external_id")
-    if external_id is not None:
-        if not isinstance(external_id, str):
-            raise InvalidRequestError("external_id must be a string")
-        if len(external_id) > MAX_EXTERNAL_ID_CHARS:
-            raise InvalidRequestError(
-                f"external_id must be at most {MAX_EXTERNAL_ID_CHARS} characters"
-            )
-    callback_url = body.get("callback_url")
-    if callback_url is not None and (
-        not isinstance(callback_url, str) or not _is_http_url(callback_url)
-    ):
-        raise InvalidRequestError("callback_url must be an http(s) URL")
+    email_type, external_id, callback_url = (
+        body.get("type"),
+        body.get("external_id"),
+        body.get("callback_url"),
+    )
+    problem = (
+        type_problem(email_type)
+        or external_id_problem(external_id)
+        or callback_url_problem(callback_url)
+    )
+    if problem is not None:
+        raise InvalidRequestError(problem)
+    # The checks above leave only these types; narrowed for the reader and mypy.
+    assert isinstance(email_type, str)
+    assert external_id is None or isinstance(external_id, str)
+    assert callback_url is None or isinstance(callback_url, str)
     return CreateRequest(linkedin_url, handle, email_type, external_id, callback_url)
 
 
@@ -72,7 +73,7 @@ def parse_batch(raw: bytes) -> list[str]:
     for task in tasks:
         task_id = task.get("id") if isinstance(task, dict) else None
         if not isinstance(task_id, str) or not task_id:
-            raise InvalidRequestError('each task must be an object with a string "id"')
+            raise InvalidRequestError('each task in tasks must be an object with a string "id"')
         ids.append(task_id)
     return ids
 
@@ -80,16 +81,10 @@ def parse_batch(raw: bytes) -> list[str]:
 def _json_object(raw: bytes) -> dict[str, object]:
     try:
         body = json.loads(raw)
-    except ValueError:  # JSONDecodeError and UnicodeDecodeError both
+    # JSONDecodeError and UnicodeDecodeError are ValueErrors; a body nested
+    # thousands deep makes the decoder recurse too far.
+    except (ValueError, RecursionError):
         raise InvalidRequestError("the body must be a JSON object") from None
     if not isinstance(body, dict):
         raise InvalidRequestError("the body must be a JSON object")
     return body
-
-
-def _is_http_url(url: str) -> bool:
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return False
-    return parts.scheme in {"http", "https"} and bool(parts.hostname)

@@ -1,0 +1,79 @@
+"""What the journal holds of one profile, and what a claim tells the engine to do."""
+
+from __future__ import annotations
+
+import enum
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from .._models import Lookup, Status
+
+__all__ = ["Claim", "ClaimResult", "Entry", "ProfileKey", "State", "entry_from_row"]
+
+#: A profile as the journal and the engine know it: (canonical URL, type).
+ProfileKey = tuple[str, str]
+
+
+class State(str, enum.Enum):
+    SENDING = "sending"
+    CREATED = "created"
+    RESOLVED = "resolved"
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """What the journal knows of one profile."""
+
+    key: ProfileKey
+    state: State
+    lookup_id: str | None
+    status: Status | None
+    email: str | None
+    email_type: str | None
+    owner: str | None
+    claimed_at: float | None
+    creates: int
+
+    def as_lookup(self) -> Lookup | None:
+        """The last known state of the lookup, when there is one."""
+        if self.lookup_id is None or self.status is None:
+            return None
+        return Lookup(
+            id=self.lookup_id,
+            status=self.status,
+            linkedin_url=self.key[0],
+            email=self.email,
+            email_type=self.email_type,
+        )
+
+
+class ClaimResult(str, enum.Enum):
+    """What a claim tells the engine to do with a profile."""
+
+    SEND = "send"  # nobody ever sent it: create it
+    SEND_IN_DOUBT = "send-in-doubt"  # sent by a process that died unanswered: create again
+    REUSE = "reuse"  # an id or a result exists: poll or reuse it
+    WAIT = "wait"  # another live process is creating it right now
+
+
+@dataclass(frozen=True, slots=True)
+class Claim:
+    result: ClaimResult
+    entry: Entry | None
+
+
+def entry_from_row(key: ProfileKey, row: Sequence[object]) -> Entry:
+    state, lookup_id, status, email, email_type, owner, claimed_at, creates = row
+    return Entry(
+        key=key,
+        state=State(str(state)),
+        lookup_id=lookup_id if isinstance(lookup_id, str) else None,
+        status=Status(status) if isinstance(status, str) else None,
+        email=email if isinstance(email, str) else None,
+        # Interned: "work" or "personal" on every row, one object each.
+        email_type=sys.intern(email_type) if isinstance(email_type, str) else None,
+        owner=owner if isinstance(owner, str) else None,
+        claimed_at=float(claimed_at) if isinstance(claimed_at, (int, float)) else None,
+        creates=int(creates) if isinstance(creates, int) else 0,
+    )
