@@ -27,6 +27,7 @@ from ..frame._files import (
     read_chunks,
 )
 from ..simulator._command import simulate
+from ._datasets import DatasetPath, dataset_out, enrich_dataset, is_dataset
 from ._file_run import Totals, enrich_chunks, refresh_chunks
 from ._report import summary_table
 from ._support import (
@@ -112,9 +113,7 @@ def _run_options(func: Any) -> Any:
 
 
 @cli.command("enrich", context_settings=_CONTEXT)
-@click.argument(
-    "input_path", metavar="INPUT", type=click.Path(exists=True, dir_okay=False, path_type=Path)
-)
+@click.argument("input_path", metavar="INPUT", type=DatasetPath())
 @click.option("--column", "-c", required=True, metavar="COL", help="Column of LinkedIn URLs.")
 @click.option(
     "--type",
@@ -193,6 +192,16 @@ def enrich(
       sfy-pandas enrich leads.csv -c linkedin_url --base-url simulator   # fake emails
     """
     with one_line_errors():
+        if is_dataset(input_path):  # a Parquet folder or glob: through Dask, to a folder
+            out = out or dataset_out(input_path)
+            run = RunOptions(poll_interval, max_wait, quiet)
+            with open_api(base_url, journal, run, dry_run=dry_run) as (api, sim):
+                totals = enrich_dataset(
+                    input_path, out, column, api, type=kind, external_id=external_id,
+                    max_credits=max_credits, dry_run=dry_run,
+                )  # fmt: skip
+                requests = None if sim is None else sum(sim.ledger.requests.values())
+            _finish(totals, out, requests=requests, simulated=sim is not None)
         out = out or input_path.with_name(f"{input_path.stem}_enriched{input_path.suffix}")
         file_format(input_path)
         check_destination(out)

@@ -85,10 +85,7 @@ def run_enrichment(
         rows, invalid = _write_profiles(keyed, folder, frame.npartitions)
         tally = Tally(rows=rows, profiles=folder.profile_count(), invalid_rows=invalid)
         where = ", simulator" if session.target.note == "simulator" else ""
-        view = make_progress(
-            progress,  # type: ignore[arg-type]
-            description=f"Salesfinity (Dask{where}): {tally.profiles:,} profiles",
-        )
+        view = make_progress(progress, description=f"Salesfinity (Dask{where})")  # type: ignore[arg-type]
         stream_profiles(folder.profile_batches(batch_size), session, folder, tally, view)
     return DaskRun(
         frame=_joined(frame, keyed, folder),
