@@ -25,6 +25,7 @@ Prints a markdown table; exits 1 if a target is missed.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import os
 import subprocess
@@ -112,11 +113,11 @@ def child(params: dict[str, Any]) -> None:
     def read(group: list[str]) -> pd.DataFrame:
         return pd.concat([pq.read_table(f).to_pandas() for f in group], ignore_index=True)
 
-    started = time.monotonic()
     with (
         LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=None) as cluster,
         Client(cluster),
     ):
+        started = time.monotonic()  # the cluster is up: from here on it is the run's time
         meta = pq.read_table(files[0]).to_pandas().iloc[:0]
         frame = dd.from_map(read, groups, meta=meta)
         run = frame.salesfinity.enrich_run(
@@ -248,7 +249,9 @@ def realistic_slice(size: Size, tmp: Path) -> dict[str, Any]:
     return figures
 
 
-def report(size: Size, runs: dict[int, dict[str, Any]], sliced: dict[str, Any]) -> tuple[str, bool]:
+def report(
+    size: Size, runs: dict[int, dict[str, Any]], sliced: dict[str, Any] | None
+) -> tuple[str, bool]:
     peaks = [r["peak_mb"] for r in runs.values()]
     flat = max(peaks) - min(peaks) <= max(100.0, 0.25 * min(peaks))
     lines = [
@@ -277,6 +280,8 @@ def report(size: Size, runs: dict[int, dict[str, Any]], sliced: dict[str, Any]) 
         f"{'yes' if max(peaks) < MEMORY_BOUND_MB else 'NO'}."
     )
     s = sliced
+    if s is None:
+        return "\n".join(lines), ok
     ok &= s["wrong"] == 0 and s["max_creates_per_profile"] == 1
     lines += [
         "",
@@ -296,7 +301,20 @@ def main() -> None:
         return
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="20,000 rows: a smoke run")
-    size = QUICK if parser.parse_args().quick else FULL
+    parser.add_argument("--rows", type=int, help="rows of the dataset [2,000,000]")
+    parser.add_argument("--profiles", type=int, help="distinct profiles [200,000]")
+    parser.add_argument("--partitions", help="comma-separated partition counts [4,16,64]")
+    parser.add_argument("--no-slice", action="store_true", help="skip the rate-limited slice")
+    args = parser.parse_args()
+    size = QUICK if args.quick else FULL
+    size = dataclasses.replace(
+        size,
+        rows=args.rows or size.rows,
+        profiles=args.profiles or size.profiles,
+        partitions=tuple(int(p) for p in args.partitions.split(","))
+        if args.partitions
+        else size.partitions,
+    )
     with tempfile.TemporaryDirectory(prefix="bench-dask-") as scratch:
         tmp = Path(scratch)
         source = tmp / "leads"
@@ -305,7 +323,7 @@ def main() -> None:
         for partitions in size.partitions:
             runs[partitions] = scale_run(size, partitions, source, tmp)
             print(f"{partitions} partitions: {json.dumps(runs[partitions])}", file=sys.stderr)
-        sliced = realistic_slice(size, tmp)
+        sliced = None if args.no_slice else realistic_slice(size, tmp)
         print(f"slice: {json.dumps(sliced)}", file=sys.stderr)
     table, ok = report(size, runs, sliced)
     print(table)
