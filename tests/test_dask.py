@@ -94,7 +94,7 @@ def test_max_credits_holds_across_partitions(cluster, serve, tmp_path):
     assert run.stats.credits_used == server.ledger.credits_charged >= 20
     not_sent = out[out["salesfinity_status"] == "not-sent"]
     assert len(not_sent) > 0
-    assert not_sent["salesfinity_error"].str.contains("max_credits").all()
+    assert (not_sent["salesfinity_error"] == "not sent: max_credits=25 reached").all()
     assert server.ledger.duplicates() == {}
 
 

@@ -128,36 +128,24 @@ class DaskSalesfinityAccessor:
     ) -> DaskRun:
         """``enrich()``, returning the run: ``.frame``, ``.stats``, ``.folder``, counts."""
         frame = self._frame
-        check_frame(frame)  # type: ignore[arg-type]
-        check_column("column", frame, column)  # type: ignore[arg-type]
-        check_text_column("column", column, frame.dtypes[column])
-        if external_id is not None:
-            check_column("external_id", frame, external_id)  # type: ignore[arg-type]
-        check_output_columns(frame.columns)
-        kind = check_type(type)
-        check_progress(progress)
-        check_count("max_credits", max_credits, minimum=0)
-        check_count("concurrency", concurrency, minimum=1)
-        check_count("batch_size", batch_size, minimum=1)
-        check_seconds("poll_interval", poll_interval, allow_none=False)
-        check_seconds("max_wait", max_wait, allow_none=True)
-        check_callback_url(callback_url)
-        check_flag("dry_run", dry_run)
-        check_flag("refresh", refresh)
-        if results is not None and not isinstance(results, (str, os.PathLike)):
-            raise TypeError(f"results must be a folder path, not {results.__class__.__name__}")
-        options = SessionOptions(
-            kind=kind,
-            api_key=api_key,
-            base_url=base_url,
-            journal=journal,
+        options = _checked_options(
+            frame,
+            column,
+            kind=type,
+            external_id=external_id,
             max_credits=max_credits,
             dry_run=dry_run,
             refresh=refresh,
+            journal=journal,
+            progress=progress,
+            api_key=api_key,
+            base_url=base_url,
+            results=results,
             concurrency=concurrency,
             poll_interval=poll_interval,
             max_wait=max_wait,
             callback_url=callback_url,
+            batch_size=batch_size,
         )
         return run_enrichment(
             frame,
@@ -168,3 +156,57 @@ class DaskSalesfinityAccessor:
             results=results,
             batch_size=batch_size,
         )
+
+
+def _checked_options(
+    frame: dd.DataFrame,
+    column: Hashable,
+    *,
+    kind: EmailType | str,
+    external_id: Hashable | None,
+    max_credits: int | None,
+    dry_run: bool,
+    refresh: bool,
+    journal: str | os.PathLike[str] | None,
+    progress: str | None,
+    api_key: str | None,
+    base_url: str | None,
+    results: str | os.PathLike[str] | None,
+    concurrency: int | None,
+    poll_interval: float,
+    max_wait: float | None,
+    callback_url: str | None,
+    batch_size: int,
+) -> SessionOptions:
+    """Check every argument before anything is read or sent; the run's options."""
+    check_frame(frame)  # type: ignore[arg-type]
+    check_column("column", frame, column)  # type: ignore[arg-type]
+    check_text_column("column", column, frame.dtypes[column])
+    if external_id is not None:
+        check_column("external_id", frame, external_id)  # type: ignore[arg-type]
+    check_output_columns(frame.columns)
+    kind = check_type(kind)
+    check_progress(progress)
+    check_count("max_credits", max_credits, minimum=0)
+    check_count("concurrency", concurrency, minimum=1)
+    check_count("batch_size", batch_size, minimum=1)
+    check_seconds("poll_interval", poll_interval, allow_none=False)
+    check_seconds("max_wait", max_wait, allow_none=True)
+    check_callback_url(callback_url)
+    check_flag("dry_run", dry_run)
+    check_flag("refresh", refresh)
+    if results is not None and not isinstance(results, (str, os.PathLike)):
+        raise TypeError(f"results must be a folder path, not {type(results).__name__}")
+    return SessionOptions(
+        kind=kind,
+        api_key=api_key,
+        base_url=base_url,
+        journal=journal,
+        max_credits=max_credits,
+        dry_run=dry_run,
+        refresh=refresh,
+        concurrency=concurrency,
+        poll_interval=poll_interval,
+        max_wait=max_wait,
+        callback_url=callback_url,
+    )

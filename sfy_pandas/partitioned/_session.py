@@ -12,6 +12,7 @@ one that changes when the run object takes over.
 from __future__ import annotations
 
 import concurrent.futures
+import contextlib
 import dataclasses
 import os
 import queue
@@ -157,17 +158,28 @@ class Session:
                     return_when=concurrent.futures.FIRST_COMPLETED,
                 )
         except KeyboardInterrupt:
-            for engine in list(self._engines):
-                _runner.call_soon(engine.stop)
-            concurrent.futures.wait([b.future for b in in_flight])
-            self._drain(on_updates)
-            for batch in in_flight:
-                self._finish(batch)
+            self._settle(in_flight, on_updates)
             raise
         self._drain(on_updates)
-        for batch in done:
-            self._finish(batch)
+        try:
+            for batch in done:
+                self._finish(batch)
+        except BaseException:  # a refused key, say: the other batches stop too
+            self._settle([b for b in in_flight if not b.future.done()], on_updates)
+            raise
         return done
+
+    def _settle(
+        self, in_flight: Sequence[Batch], on_updates: Callable[[list[Update]], None] | None
+    ) -> None:
+        """Stop every batch, wait until each has settled, and count what they did."""
+        for engine in list(self._engines):
+            _runner.call_soon(engine.stop)
+        concurrent.futures.wait([b.future for b in in_flight])
+        self._drain(on_updates)
+        for batch in in_flight:
+            with contextlib.suppress(Exception):  # the first failure is the one raised
+                self._finish(batch)
 
     def close(self) -> None:
         """Close the HTTP client and the journal; the session cannot submit again."""
@@ -226,6 +238,7 @@ class Session:
                 batch, updates = self._updates.get_nowait()
             except queue.Empty:
                 return
+            updates = [self._in_run_terms(u) for u in updates]
             for update in updates:
                 old = batch.answers.get(update.key)
                 if (
@@ -237,6 +250,19 @@ class Session:
                 batch.answers[update.key] = update
             if on_updates is not None:
                 on_updates(updates)
+
+    def _in_run_terms(self, update: Update) -> Update:
+        """A batch's engine knows only its share of max_credits: name the run's own limit."""
+        limit = self.options.max_credits
+        message = update.message
+        if (
+            limit is not None
+            and update.status is Status.NOT_SENT
+            and message is not None
+            and message.startswith("not sent: max_credits=")
+        ):
+            return dataclasses.replace(update, message=f"not sent: max_credits={limit} reached")
+        return update
 
     def _finish(self, batch: Batch) -> None:
         """Add a finished batch's figures to the run's (its failure is raised here)."""
