@@ -20,7 +20,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from sfy_pandas.simulator import SimulatorConfig, serve_in_thread
+from sfy_pandas.simulator import ServerHandle, SimulatorConfig, serve_in_thread
 
 KEY = "property-key"
 CREATE = "/v1/api/enrichment/email"
@@ -222,3 +222,29 @@ def test_any_method_header_and_body_on_any_route_is_answered_below_500(
     # A method HTTP does not define is refused by the HTTP server (400) before the key.
     if key != KEY and method in METHODS:
         assert response.status_code == 401
+
+
+@pytest.fixture(scope="module")
+def faulty() -> Iterator[tuple[ServerHandle, httpx.Client]]:
+    with (
+        serve_in_thread(SimulatorConfig(seed=4, api_key=KEY, fault_rate=0.5)) as server,
+        httpx.Client(base_url=server.base_url, headers={"x-api-key": KEY}) as client,
+    ):
+        yield server, client
+
+
+@settings(BOUNDED, max_examples=60)
+@given(body=create_bodies)
+def test_with_faults_asked_for_the_only_5xx_are_the_injected_ones(
+    faulty: tuple[ServerHandle, httpx.Client], body: dict[str, Any]
+) -> None:
+    server, client = faulty
+    before = sum(server.ledger.faults.values())
+    response = send_json(client, CREATE, body)
+    injected = sum(server.ledger.faults.values()) - before
+    if response.status_code >= 500:
+        assert response.status_code in {500, 502, 503}
+        assert injected == 1, f"a {response.status_code} that no fault injected"
+    else:
+        assert injected == 0
+        assert response.status_code in {201, 400}
