@@ -114,7 +114,7 @@ def child(params: dict[str, Any]) -> None:
         return pd.concat([pq.read_table(f).to_pandas() for f in group], ignore_index=True)
 
     with (
-        LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=None) as cluster,
+        LocalCluster(n_workers=2, threads_per_worker=1, dashboard_address=":0") as cluster,
         Client(cluster),
     ):
         started = time.monotonic()  # the cluster is up: from here on it is the run's time
