@@ -118,7 +118,7 @@ def test_a_worker_killed_mid_run_leaves_the_run_whole_and_nothing_sent_twice(
     cluster, serve, tmp_path
 ):
     server = serve(seed=46, rate_limit=150, burst=20)
-    leads = messy_leads(400, seed=46)
+    leads = messy_leads(300, seed=46)
     frame = dd.from_pandas(leads, npartitions=4)
     pids = cluster.run(os.getpid)
     victim = next(iter(pids.values()))
@@ -148,7 +148,7 @@ import sfy_pandas
 from sfy_pandas._sample import messy_leads
 
 base_url, api_key, journal, results = sys.argv[1:5]
-frame = dd.from_pandas(messy_leads(400, seed=47), npartitions=4)
+frame = dd.from_pandas(messy_leads(300, seed=47), npartitions=4)
 with dask.config.set(scheduler="threads"):
     frame.salesfinity.enrich(
         "linkedin_url", base_url=base_url, api_key=api_key, journal=journal,
@@ -180,7 +180,7 @@ def test_the_client_killed_mid_run_resumes_from_the_journal(cluster, serve, tmp_
     assert child.returncode == -signal.SIGKILL, stderr.decode()[-2000:]
     created_before = server.ledger.lookups_created
 
-    leads = messy_leads(400, seed=47)
+    leads = messy_leads(300, seed=47)
     run = dd.from_pandas(leads, npartitions=4).salesfinity.enrich_run(
         "linkedin_url", results=tmp_path, batch_size=100, **enrich_kwargs(server, journal)
     )
