@@ -23,12 +23,12 @@ from ._models import EmailType, Lookup, Status
 from ._sample import sample_leads_path
 from .client._client import AsyncSalesfinity, ClientStats
 from .client._retry import RetryPolicy
+from .dask import _hook as _hook  # registers ddf.salesfinity when dask.dataframe is imported
 from .frame._export import safe_for_spreadsheet
 
 # Importing the accessor module registers df.salesfinity: that side effect is
 # why `import sfy_pandas` is all a notebook needs.
 from .pandas import _accessor as _accessor
-from .dask import _hook as _dask_hook  # registers ddf.salesfinity once dask.dataframe is imported
 from .run._handle import EnrichmentRun
 
 try:
