@@ -1,11 +1,15 @@
 """The simulator as ``run.py`` serves it: a subprocess pinned to one core, with a tally.
 
     python benchmarks/_server.py '{"rate_limit": 50, "resolve_seconds": 2}'
+    python benchmarks/_server.py '{"trace": true, "batch_enabled": false}'
 
 Prints the port, then serves until SIGINT. Besides the API it answers
 ``GET /_bench/ledger`` (never rate limited) with what the server saw, as JSON:
 requests per route, answers per status, lookups created per profile, the size
 and arrival time of every batch status query, and the server's own CPU time.
+With ``"trace": true`` it also reads every lookup answer it sends, and the
+ledger holds, per lookup, when it was made, its resolve time, when the client
+first saw it final and how often it was read (``_trace.py``).
 """
 
 from __future__ import annotations
@@ -16,17 +20,21 @@ import sys
 import time
 from typing import Any
 
+from _trace import LookupTrace
 from bench_simulator import SERVER_CORE, _pin
 
 LEDGER_PATH = "/_bench/ledger"
 BATCH_PATH = "/v1/api/enrichment/email/batch/query"
+CREATE_PATH = "/v1/api/enrichment/email"
+LOOKUP_PREFIX = "/v1/api/enrichment/email/"
 
 
 class Tally:
     """Wraps the simulator's ASGI app: records batch queries, serves the ledger."""
 
-    def __init__(self, simulator: Any) -> None:
+    def __init__(self, simulator: Any, trace: bool = False) -> None:
         self.simulator = simulator
+        self.trace = LookupTrace(simulator.config) if trace else None
         self.batches: list[tuple[float, int]] = []  # (monotonic time, ids asked)
         self.started: float | None = None  # the first API request
         self.seconds: list[list[int]] = []  # per second since then: [answered, 429s]
@@ -40,6 +48,9 @@ class Tally:
             await self._ledger(send)
             return
         send = self._count(send)
+        route = _route(scope.get("method"), str(path))
+        if self.trace is not None and route is not None:
+            send = self._traced(send, route, self.trace)
         if path == BATCH_PATH:
             await self.simulator(scope, *self._watch_batch(receive, send))
             return
@@ -58,6 +69,21 @@ class Tally:
             await send(message)
 
         return counted_send
+
+    @staticmethod
+    def _traced(send: Any, route: str, trace: LookupTrace) -> Any:
+        status, body = [0], bytearray()
+
+        async def traced_send(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                status[0] = message["status"]
+            elif message["type"] == "http.response.body":
+                body.extend(message.get("body", b""))
+                if not message.get("more_body"):
+                    trace.answered(route, status[0], bytes(body), time.monotonic())
+            await send(message)
+
+        return traced_send
 
     def _watch_batch(self, receive: Any, send: Any) -> tuple[Any, Any]:
         body = bytearray()
@@ -90,6 +116,8 @@ class Tally:
                 "batches": self.batches,
                 "seconds": self.seconds,
                 "cpu_seconds": usage.ru_utime + usage.ru_stime,
+                "started": self.started,
+                "lookups": None if self.trace is None else self.trace.lookups(),
                 "now": time.monotonic(),
             }
         ).encode()
@@ -98,15 +126,27 @@ class Tally:
         await send({"type": "http.response.body", "body": body})
 
 
+def _route(method: object, path: str) -> str | None:
+    """Which lookup route a request is on, for the trace; ``None`` for any other."""
+    if method == "POST" and path == CREATE_PATH:
+        return "create"
+    if method == "POST" and path == BATCH_PATH:
+        return "batch"
+    if method == "GET" and path.startswith(LOOKUP_PREFIX):
+        return "get"
+    return None
+
+
 def main() -> None:
     knobs = json.loads(sys.argv[1]) if len(sys.argv) > 1 else {}
+    trace = bool(knobs.pop("trace", False))
     _pin(SERVER_CORE)
     from sfy_pandas.simulator import Simulator
     from sfy_pandas.simulator._server import bind_socket, make_server
 
     simulator = Simulator(**knobs)
     server = make_server(simulator)
-    server.config.app = Tally(simulator)
+    server.config.app = Tally(simulator, trace)
     sock = bind_socket("127.0.0.1", 0)
     print(sock.getsockname()[1], flush=True)
     try:

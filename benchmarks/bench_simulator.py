@@ -29,7 +29,7 @@ from typing import Any
 API_KEY = "bench-key"
 CONNECTIONS = 8
 LOOKUPS = 2_000
-QUICK_LOOKUPS = 400
+QUICK_LOOKUPS = 200
 SERVER_CORE = 0
 LOAD_CORE = 1
 
@@ -247,14 +247,14 @@ def stack() -> str:
 
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="0.5 s per row: a smoke run")
+    parser.add_argument("--quick", action="store_true", help="0.2 s per row: a smoke run")
     parser.add_argument("--seconds", type=float, help="measuring time per row")
     parser.add_argument("--serve", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.serve:
         serve(args.serve)
         return
-    seconds = args.seconds or (0.5 if args.quick else 5.0)
+    seconds = args.seconds or (0.2 if args.quick else 5.0)
     pinned = _pin(LOAD_CORE)
     lookups = QUICK_LOOKUPS if args.quick else LOOKUPS
     rows = run_against("hello", seconds, lookups) + run_against("simulator", seconds, lookups)

@@ -5,10 +5,10 @@
 
 Each notebook runs top to bottom in a fresh kernel whose working directory is a
 temporary folder, so the files it exports do not land in the repository, and
-with a throwaway journal, so answers remembered from an earlier run do not change
-the numbers. The saved file keeps the outputs and the widget state, so it reads
-well on a code host without being run. The simulator is seeded, so the counts
-are the same on every build; only timings change.
+with a throwaway journal and simulator state, so answers remembered from an
+earlier run do not change the numbers. The saved file keeps the outputs and the
+widget state, so it reads well on a code host without being run. The simulator
+is seeded, so the counts are the same on every build; only timings change.
 """
 
 from __future__ import annotations
@@ -44,6 +44,7 @@ def build(path: Path) -> None:
     clear_outputs(notebook)
     with tempfile.TemporaryDirectory(prefix="sfy-notebook-") as workdir:
         os.environ["SALESFINITY_JOURNAL"] = str(Path(workdir) / "journal.sqlite3")
+        os.environ["SALESFINITY_SIMULATOR_STATE"] = str(Path(workdir) / "simulator.sqlite3")
         client = NotebookClient(
             notebook,
             timeout=CELL_TIMEOUT,

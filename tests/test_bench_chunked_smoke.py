@@ -26,5 +26,5 @@ def test_the_quick_benchmark_prints_a_table_and_stays_within_its_bound() -> None
         "sfy-pandas enrich, chunked",
     ]
     assert all(int(peak.replace(",", "")) > 0 for peak in rows.values())
-    assert "Rows written: 20,000; lookups created: 500." in result.stdout
+    assert "Rows written: 5,000; lookups created: 200." in result.stdout
     assert "Within the bound." in result.stdout

@@ -16,13 +16,14 @@ import json
 import os
 import re
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import nbformat
@@ -92,6 +93,7 @@ def lab(tmp_path: Path) -> Iterator[tuple[str, Path]]:
         "JUPYTER_RUNTIME_DIR": str(tmp_path / "runtime"),
         "IPYTHONDIR": str(tmp_path / "ipython"),
         "SALESFINITY_JOURNAL": str(tmp_path / "journal.sqlite3"),
+        "SALESFINITY_SIMULATOR_STATE": str(tmp_path / "simulator.sqlite3"),
     }
     env.pop("SALESFINITY_API_KEY", None)  # the notebook must run without a key
     log_path = tmp_path / "jupyter-lab.log"
@@ -164,15 +166,91 @@ def _counts(text: str) -> dict[str, int]:
     return {name: int(number.replace(",", "")) for name, number in COUNT.findall(text)}
 
 
-@pytest.fixture
-def chromium() -> Path:
-    """Debian's chromium; without it the test fails (it is not optional: .ci/run installs it)."""
-    if not CHROMIUM.exists():
+#: The commands that install Debian's chromium (as root, or through passwordless sudo).
+APT_INSTALL = (
+    ["apt-get", "update", "-qq"],
+    ["apt-get", "install", "-y", "-qq", "--no-install-recommends", "chromium"],
+)
+
+
+def ensure_chromium(
+    path: Path = CHROMIUM,
+    *,
+    run: Callable[[list[str]], object] | None = None,
+    is_root: bool | None = None,
+    has_sudo: bool | None = None,
+) -> Path:
+    """Debian's chromium at ``path``, installed with apt-get first when it is missing.
+
+    The test suite must pass on a fresh machine after the README's install alone,
+    so a missing browser is installed, never skipped: as root directly, else with
+    ``sudo -n``. Where neither can install it the test fails, saying what to run.
+    """
+    if path.exists():
+        return path
+    root = (os.geteuid() == 0) if is_root is None else is_root
+    sudo = (shutil.which("sudo") is not None) if has_sudo is None else has_sudo
+    if not root and not sudo:
         pytest.fail(
-            f"Debian's chromium is missing ({CHROMIUM}): "
-            "apt-get update && apt-get install -y chromium (.ci/run installs it)"
+            f"Debian's chromium is missing ({path}) and this user cannot install it: "
+            "run `sudo apt-get install -y chromium`, then the tests again"
         )
-    return CHROMIUM
+    prefix = [] if root else ["sudo", "-n"]
+    runner = run or _run_apt
+    for command in APT_INSTALL:
+        runner(prefix + command)
+    if not path.exists():
+        pytest.fail(f"apt-get installed chromium, but {path} is still missing")
+    return path
+
+
+def _run_apt(command: list[str]) -> None:
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    done = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+    if done.returncode:
+        pytest.fail(f"{' '.join(command)} failed ({done.returncode}): {done.stderr[-2000:]}")
+
+
+@pytest.fixture(scope="session")
+def chromium() -> Path:
+    """Debian's chromium, installed by apt-get when missing (see :func:`ensure_chromium`)."""
+    return ensure_chromium()
+
+
+def test_a_missing_chromium_is_installed_with_apt_get(tmp_path: Path) -> None:
+    browser = tmp_path / "chromium"
+    ran: list[list[str]] = []
+
+    def fake_apt(command: list[str]) -> None:
+        ran.append(command)
+        if command[-1] == "chromium":
+            browser.touch()
+
+    assert ensure_chromium(browser, run=fake_apt, is_root=True) == browser
+    assert ran == [list(c) for c in APT_INSTALL]
+
+
+def test_without_root_chromium_is_installed_through_sudo(tmp_path: Path) -> None:
+    browser = tmp_path / "chromium"
+    ran: list[list[str]] = []
+
+    def fake_apt(command: list[str]) -> None:
+        ran.append(command)
+        browser.touch()
+
+    ensure_chromium(browser, run=fake_apt, is_root=False, has_sudo=True)
+
+    assert all(command[:2] == ["sudo", "-n"] for command in ran)
+
+
+def test_a_chromium_already_there_is_used_as_it_is(tmp_path: Path) -> None:
+    browser = tmp_path / "chromium"
+    browser.touch()
+
+    def fail(command: list[str]) -> None:
+        raise AssertionError(f"nothing should be installed, ran {command}")
+
+    assert ensure_chromium(browser, run=fail, is_root=True) == browser
 
 
 def test_run_all_in_jupyterlab_draws_the_widget_with_the_frames_counts(chromium, lab):
@@ -209,7 +287,7 @@ def test_run_all_in_jupyterlab_draws_the_widget_with_the_frames_counts(chromium,
 
             code_cells = page.locator(".jp-CodeCell")
             last = code_cells.last.locator(".jp-OutputArea-output")
-            expect(last).to_contain_text("Saved 600 leads", timeout=wait)
+            expect(last).to_contain_text("Wrote leads_enriched.xlsx", timeout=wait)
             expect(kernel_idle).to_have_count(1, timeout=wait)
             prompts = [p.strip() for p in code_cells.locator(".jp-InputPrompt").all_text_contents()]
             assert prompts == [f"[{n}]:" for n in range(1, len(prompts) + 1)], prompts

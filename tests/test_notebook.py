@@ -12,6 +12,7 @@ from __future__ import annotations
 import os
 import queue
 import shutil
+import subprocess
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -19,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import nbformat
+import openpyxl
 import pandas as pd
 import pytest
 from jupyter_client.manager import KernelManager
@@ -132,6 +134,7 @@ def quickstart(tmp_path_factory: pytest.TempPathFactory) -> tuple[list[CellRun],
     env = {
         **os.environ,
         "SALESFINITY_JOURNAL": str(workdir / "journal.sqlite3"),
+        "SALESFINITY_SIMULATOR_STATE": str(workdir / "simulator.sqlite3"),
         "JUPYTER_RUNTIME_DIR": str(workdir / "runtime"),
     }
     env.pop("SALESFINITY_API_KEY", None)  # the notebook must run without a key
@@ -182,7 +185,7 @@ def test_the_enrich_cell_shows_the_widget_and_a_plain_text_summary(quickstart):
     assert len(widgets) == 1, enrich.outputs
     # What frontends without widgets (and the saved file) show: the final numbers.
     plain = widgets[0]["text/plain"]
-    assert plain.startswith("Salesfinity"), plain
+    assert plain.startswith(("Salesfinity", "[simulator]")), plain
     assert "600/600" in plain
     assert "completed" in plain
     # The summary line printed once at the end, for exports and reopened files.
@@ -200,9 +203,10 @@ def test_the_widget_ends_on_every_row_and_names_the_simulator(quickstart):
     assert ">simulator<" in html  # fake emails are never shown unlabelled
 
 
-def test_the_exports_land_in_the_working_directory_with_every_lead(quickstart):
-    runs, workdir, _ = quickstart
-    csv, xlsx = workdir / "leads_enriched.csv", workdir / "leads_enriched.xlsx"
+def test_the_exports_land_in_an_ignored_output_folder_with_every_lead(quickstart):
+    _, workdir, _ = quickstart
+    output = workdir / "output"
+    csv, xlsx = output / "leads_enriched.csv", output / "leads_enriched.xlsx"
     assert csv.stat().st_size > 0
     assert xlsx.stat().st_size > 0
     exported = pd.read_csv(csv)
@@ -210,7 +214,25 @@ def test_the_exports_land_in_the_working_directory_with_every_lead(quickstart):
     statuses = set(exported["salesfinity_status"])
     assert not statuses & {"pending", "processing"}
     assert "completed" in statuses
-    assert "Saved 600 leads" in _cell(runs, "to_excel").text
+    # Nothing lands beside the notebook, and the repository ignores the folder.
+    assert not list(workdir.glob("leads_enriched.*"))
+    ignored = subprocess.run(
+        ["git", "check-ignore", "-q", "notebooks/output/leads_enriched.xlsx"],
+        cwd=NOTEBOOK.parent.parent,
+        check=False,
+    )
+    assert ignored.returncode == 0
+
+
+def test_the_excel_export_holds_no_live_formula_and_says_what_it_quoted(quickstart):
+    runs, workdir, _ = quickstart
+    sheet = openpyxl.load_workbook(workdir / "output" / "leads_enriched.xlsx").active
+    assert sheet is not None
+    assert "f" not in {cell.data_type for row in sheet.iter_rows() for cell in row}
+    printed = _cell(runs, "to_excel").text.splitlines()
+    assert printed[0].startswith("Wrote leads_enriched.csv: quoted ")
+    assert printed[1].startswith("Wrote leads_enriched.xlsx: quoted ")
+    assert "a leading ' keeps them text" in printed[1]
 
 
 def test_the_saved_notebook_reads_without_running():

@@ -20,7 +20,8 @@ from typing import Any
 import click
 
 from ..frame import _rows as _frame
-from ._file_run import Api, Totals
+from ..run._options import RunOptions
+from ._chunks import Totals
 
 __all__ = ["DatasetPath", "dataset_out", "enrich_dataset", "is_dataset"]
 
@@ -88,12 +89,10 @@ def enrich_dataset(
     path: Path,
     out: Path,
     column: Hashable,
-    api: Api,
+    options: RunOptions,
     *,
-    type: str = "work",
     external_id: Hashable | None = None,
-    max_credits: int | None = None,
-    dry_run: bool = False,
+    progress: str | None = "text",
 ) -> Totals:
     """Enrich every file of the dataset at ``path`` and write the dataset ``out``."""
     dd = _dask()
@@ -105,20 +104,19 @@ def enrich_dataset(
     files = _files(path)
     meta = _read_file(files[0]).iloc[:0]
     frame = dd.from_map(_read_file, files, meta=meta)
-    totals = Totals(dry_run=dry_run)
+    totals = Totals(dry_run=options.dry_run)
     with dask.config.set(scheduler="threads"):
         run = frame.salesfinity.enrich_run(
             column,
-            type=type,
+            type=options.type,
             external_id=external_id,
-            max_credits=max_credits,
-            dry_run=dry_run,
-            journal=api.journal,
-            progress=api.progress,
-            api_key=api.api_key,
-            base_url=api.base_url,
-            poll_interval=api.poll_interval,
-            max_wait=api.max_wait,
+            max_credits=options.max_credits,
+            dry_run=options.dry_run,
+            journal=options.journal,
+            progress=progress,
+            base_url=options.base_url,
+            poll_interval=options.poll_interval,
+            max_wait=options.max_wait,
         )
         write = run.frame.to_parquet(str(out), write_index=False, compute=False)
         statuses = run.frame[_frame.STATUS].value_counts()

@@ -12,18 +12,10 @@ from collections.abc import Hashable
 import dask.dataframe as dd
 
 from .._models import EmailType
-from ..pandas._arguments import (
-    check_callback_url,
-    check_column,
-    check_count,
-    check_flag,
-    check_frame,
-    check_progress,
-    check_seconds,
-    check_type,
-)
+from ..frame._checks import check_column
 from ..partitioned._cells import check_output_columns, check_text_column
-from ..partitioned._session import SessionOptions
+from ..partitioned._session import SessionOptions, run_options
+from ..run._options import check_count, check_progress
 from ._pipeline import DEFAULT_BATCH, DaskRun, run_enrichment
 
 __all__ = ["DaskSalesfinityAccessor", "register"]
@@ -179,26 +171,17 @@ def _checked_options(
     batch_size: int,
 ) -> SessionOptions:
     """Check every argument before anything is read or sent; the run's options."""
-    check_frame(frame)  # type: ignore[arg-type]
     check_column("column", frame, column)  # type: ignore[arg-type]
     check_text_column("column", column, frame.dtypes[column])
     if external_id is not None:
         check_column("external_id", frame, external_id)  # type: ignore[arg-type]
     check_output_columns(frame.columns)
-    kind = check_type(kind)
     check_progress(progress)
-    check_count("max_credits", max_credits, minimum=0)
-    check_count("concurrency", concurrency, minimum=1)
     check_count("batch_size", batch_size, minimum=1)
-    check_seconds("poll_interval", poll_interval, allow_none=False)
-    check_seconds("max_wait", max_wait, allow_none=True)
-    check_callback_url(callback_url)
-    check_flag("dry_run", dry_run)
-    check_flag("refresh", refresh)
     if results is not None and not isinstance(results, (str, os.PathLike)):
         raise TypeError(f"results must be a folder path, not {type(results).__name__}")
-    return SessionOptions(
-        kind=kind,
+    options = SessionOptions(
+        kind=getattr(kind, "value", kind),
         api_key=api_key,
         base_url=base_url,
         journal=journal,
@@ -210,3 +193,5 @@ def _checked_options(
         max_wait=max_wait,
         callback_url=callback_url,
     )
+    run_options(options)  # checks the rest, the way every face's run does
+    return options

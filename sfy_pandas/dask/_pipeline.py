@@ -81,7 +81,7 @@ def run_enrichment(
     """Enrich ``frame`` (arguments already checked) and return the joined frame."""
     keyed = frame.map_partitions(canonical_cells, column, external_id, meta=canonical_meta())
     with open_session(options) as session:
-        folder = RunFolder.create(results, session.journal)
+        folder = RunFolder.create(results, session.journal_path)
         rows, invalid = _write_profiles(keyed, folder, frame.npartitions)
         tally = Tally(rows=rows, profiles=folder.profile_count(), invalid_rows=invalid)
         where = ", simulator" if session.target.note == "simulator" else ""

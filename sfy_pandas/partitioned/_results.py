@@ -23,7 +23,7 @@ import pyarrow.parquet as pq  # type: ignore[import-untyped]
 from .._models import Status
 from ..engine._engine import Update
 from ..frame import _rows as _frame
-from ..journal._journal import Journal, NullJournal, ProfileKey
+from ..journal._journal import ProfileKey
 from ._cells import KEY, REASON, ROW, objects
 
 __all__ = [
@@ -49,16 +49,13 @@ class RunFolder:
         self._parts = 0
 
     @classmethod
-    def create(cls, parent: str | os.PathLike[str] | None, journal: Journal) -> RunFolder:
+    def create(cls, parent: str | os.PathLike[str] | None, journal: Path | None) -> RunFolder:
         """A new folder named by the run: in ``parent``, else beside the journal.
 
         With no journal on disk (``journal="off"``) it goes to the temp directory.
         """
         if parent is None:
-            if isinstance(journal, NullJournal):
-                parent = tempfile.gettempdir()
-            else:
-                parent = journal.path.parent
+            parent = tempfile.gettempdir() if journal is None else journal.parent
         name = f"sfy-pandas-run-{time.strftime('%Y%m%dT%H%M%S')}-{secrets.token_hex(3)}"
         path = Path(parent) / name
         path.mkdir(parents=True, exist_ok=False)

@@ -21,20 +21,14 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from .._models import Status
-from ..client._client import AsyncSalesfinity
-from ..engine._engine import (
-    DEFAULT_CREATE_CONCURRENCY,
-    Engine,
-    EngineOptions,
-    Job,
-    RunStats,
-    Update,
-)
-from ..journal._journal import Journal, ProfileKey
-from ..pandas._accessor import _journal_for, _Target, _target
-from ..run import _runner
+from ..engine._engine import Job, RunStats, Update
+from ..journal._journal import ProfileKey
+from ..run import _loop
+from ..run._enrichment import BatchStop, Enrichment
+from ..run._options import RunOptions
+from ..run._target import Target
 
-__all__ = ["Batch", "Session", "SessionOptions", "open_session"]
+__all__ = ["Batch", "Session", "SessionOptions", "open_session", "run_options"]
 
 #: How often the waiting thread hands the engine's updates to the caller.
 _DRAIN_SECONDS = 0.2
@@ -86,25 +80,19 @@ class Session:
 
     def __init__(self, options: SessionOptions) -> None:
         self.options = options
-        self.target: _Target = _target(options.api_key, options.base_url)
-        self.journal: Journal = _journal_for(options.journal, self.target)
+        self._run = Enrichment(run_options(options))
+        self.target: Target = self._run.target
+        #: The journal file (None when off): the run's folder goes beside it.
+        self.journal_path = self._run.journal_path
         self.stats = RunStats()
-        self._engine_options = EngineOptions(
-            dry_run=options.dry_run,
-            refresh=options.refresh,
-            callback_url=options.callback_url,
-            create_concurrency=options.concurrency or DEFAULT_CREATE_CONCURRENCY,
-            poll_initial=options.poll_interval,
-        )
-        self._client: AsyncSalesfinity | None = None
-        self._engines: set[Engine] = set()
+        self._stops: set[BatchStop] = set()
         self._updates: queue.SimpleQueue[tuple[Batch, list[Update]]] = queue.SimpleQueue()
         self._started = time.monotonic()
-        #: Lookups charged so far, as the updates say (for max_credits across batches).
+        #: Lookups charged so far, as the updates say (for the progress view).
         self._charged = 0
 
     def __repr__(self) -> str:  # the key stays out
-        return f"Session(base_url={self.target.base_url!r}, journal={self.journal!r})"
+        return f"Session({self._run!r})"
 
     @property
     def charged(self) -> int:
@@ -117,19 +105,20 @@ class Session:
         return wait is not None and time.monotonic() - self._started >= wait
 
     def can_submit(self, in_flight: Sequence[Batch]) -> bool:
-        """Room for another batch: fewer than the limit, and none still creating."""
+        """Room for another batch: fewer than the limit, and none still creating.
+
+        With ``max_credits`` the batches go one at a time: the run counts a
+        batch's charges when it ends, and the next one's budget is what is left.
+        """
+        if self.options.max_credits is not None and in_flight:
+            return False
         return len(in_flight) < PARALLEL_BATCHES and all(b.created for b in in_flight)
 
-    def submit(self, jobs: Sequence[Job], in_flight: Sequence[Batch] = ()) -> Batch:
-        """Start enriching one batch of distinct profiles; returns at once.
-
-        ``in_flight``: the batches still running, whose lookups hold part of the
-        credit budget until they resolve.
-        """
-        options = self._batch_options(in_flight)
+    def submit(self, jobs: Sequence[Job]) -> Batch:
+        """Start enriching one batch of distinct profiles; returns at once."""
         future: concurrent.futures.Future[RunStats] = concurrent.futures.Future()
         batch = Batch(list(jobs), future)
-        running = _runner.submit(self._run_batch(batch, options))
+        running = _loop.submit(self._run_batch(batch))
         running.add_done_callback(lambda done: _copy_outcome(done, future))
         return batch
 
@@ -173,8 +162,8 @@ class Session:
         self, in_flight: Sequence[Batch], on_updates: Callable[[list[Update]], None] | None
     ) -> None:
         """Stop every batch, wait until each has settled, and count what they did."""
-        for engine in list(self._engines):
-            _runner.call_soon(engine.stop)
+        for stop in list(self._stops):
+            _loop.call_soon(stop.stop)
         concurrent.futures.wait([b.future for b in in_flight])
         self._drain(on_updates)
         for batch in in_flight:
@@ -183,12 +172,7 @@ class Session:
 
     def close(self) -> None:
         """Close the HTTP client and the journal; the session cannot submit again."""
-        client, self._client = self._client, None
-        try:
-            if client is not None:
-                _runner.submit(client.aclose()).result()
-        finally:
-            self.journal.close()
+        self._run.close()
 
     def __enter__(self) -> Session:
         return self
@@ -198,39 +182,15 @@ class Session:
 
     # -- one batch -------------------------------------------------------------
 
-    def _batch_options(self, in_flight: Sequence[Batch]) -> EngineOptions:
-        """This batch's share: what the others left of the budget and of the time."""
-        options = self._engine_options
-        limit = self.options.max_credits
-        if limit is not None:
-            self._drain(None)
-            held = sum(1 for b in in_flight for u in b.answers.values() if u.status.is_running)
-            options = dataclasses.replace(options, max_credits=max(limit - self._charged - held, 0))
-        wait = self.options.max_wait
-        if wait is not None:
-            left = max(wait - (time.monotonic() - self._started), 0.0)
-            options = dataclasses.replace(options, max_wait=left)
-        return options
-
-    async def _run_batch(self, batch: Batch, options: EngineOptions) -> RunStats:
-        if self._client is None:
-            self._client = AsyncSalesfinity(self.target.api_key, base_url=self.target.base_url)
-        client = self._client
-        engine = Engine(
-            client, self.journal, batch.jobs, lambda u: self._updates.put((batch, u)), options
-        )
-        self._engines.add(engine)
-        before = dict(client.stats.requests)
-        limited, doubtful = client.stats.rate_limited, client.stats.ambiguous_creates
+    async def _run_batch(self, batch: Batch) -> RunStats:
+        stop = BatchStop()
+        self._stops.add(stop)
         try:
-            return await engine.run()
+            return await self._run.run_batch(
+                batch.jobs, lambda u: self._updates.put((batch, u)), stop=stop
+            )
         finally:
-            self._engines.discard(engine)
-            stats = engine.stats
-            now = client.stats
-            stats.requests = {k: v - before.get(k, 0) for k, v in now.requests.items()}
-            stats.rate_limited = now.rate_limited - limited
-            stats.ambiguous_creates = now.ambiguous_creates - doubtful
+            self._stops.discard(stop)
 
     def _drain(self, on_updates: Callable[[list[Update]], None] | None) -> None:
         while True:
@@ -296,6 +256,23 @@ _SUMMED: tuple[str, ...] = tuple(
     for f in dataclasses.fields(RunStats)
     if f.type in ("int", int) and f.name not in ("balance",)
 )
+
+
+def run_options(options: SessionOptions) -> RunOptions:
+    """The run object's options; raises, naming the argument, if one is wrong."""
+    return RunOptions(
+        type=options.kind,
+        max_credits=options.max_credits,
+        dry_run=options.dry_run,
+        refresh=options.refresh,
+        api_key=options.api_key,
+        base_url=options.base_url,
+        journal=options.journal,
+        concurrency=options.concurrency,
+        poll_interval=options.poll_interval,
+        max_wait=options.max_wait,
+        callback_url=options.callback_url,
+    )
 
 
 def open_session(options: SessionOptions) -> Session:

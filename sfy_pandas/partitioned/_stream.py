@@ -98,7 +98,7 @@ def stream_profiles(
                     more = False
                     break
                 jobs = _jobs(frame, kind, weight)
-                in_flight.append(session.submit(jobs, in_flight))
+                in_flight.append(session.submit(jobs))
             if not in_flight:
                 break
 

@@ -18,19 +18,27 @@ widget's plain-text form and the line printed at the end of a run all use it.
 
 from __future__ import annotations
 
-import enum
 import importlib.util
 import logging
-import math
 import time
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from collections.abc import Callable
 from typing import Literal, Protocol, TextIO, TypeAlias, runtime_checkable
 
-from .._models import STATUS_ORDER, Status
+from ._state import BAR_STYLES, ETA_FROM_RATE, Outcome, ProgressSnapshot, next_step
+from ._summary import (
+    ESTIMATING,
+    SUMMARY_WIDTH,
+    format_duration,
+    format_end,
+    format_eta,
+    format_rate,
+    format_summary,
+)
 
 __all__ = [
     "BAR_STYLES",
+    "ESTIMATING",
+    "ETA_FROM_RATE",
     "SUMMARY_WIDTH",
     "NullProgress",
     "Outcome",
@@ -38,16 +46,15 @@ __all__ = [
     "ProgressSnapshot",
     "ProgressView",
     "format_duration",
+    "format_end",
+    "format_eta",
     "format_rate",
     "format_summary",
     "make_progress",
+    "next_step",
 ]
 
 logger = logging.getLogger(__name__)
-
-#: Longest line :func:`format_summary` returns (ipywidgets cuts plain text at 110).
-SUMMARY_WIDTH = 109
-
 
 ProgressMode: TypeAlias = Literal["auto", "widget", "text"]
 
@@ -57,95 +64,14 @@ _WIDGET_HINT = (
 )
 
 
-@dataclass(frozen=True)
-class ProgressSnapshot:
-    """The state of one run at one moment, as the views draw it.
-
-    ``counts`` holds rows per status and sums to ``total``. ``resumed`` is how many
-    rows were already final when the run started (answers reused from the journal):
-    they count as final but are left out of the rate, so a resumed run does not
-    promise an ETA it cannot keep.
-    """
-
-    total: int
-    counts: Mapping[Status, int]
-    credits_used: int = 0
-    elapsed: float = 0.0
-    note: str = ""
-    resumed: int = field(default=0, kw_only=True)
-
-    def count(self, status: Status) -> int:
-        """Rows currently in ``status`` (0 when absent)."""
-        return int(self.counts.get(status, 0))
-
-    @property
-    def final(self) -> int:
-        """Rows whose answer will not change during this run."""
-        return sum(n for status, n in self.counts.items() if Status(status).is_final)
-
-    @property
-    def remaining(self) -> int:
-        """Rows still waiting for an answer."""
-        return max(self.total - self.final, 0)
-
-    @property
-    def problems(self) -> int:
-        """Rows an analyst should look at (failed, timeout, error, invalid)."""
-        return sum(n for status, n in self.counts.items() if Status(status).is_problem)
-
-    @property
-    def rate(self) -> float | None:
-        """Rows made final per second by this run, or None before the first one."""
-        done = self.final - self.resumed
-        if done <= 0 or not self.elapsed > 0:
-            return None
-        return done / self.elapsed
-
-    @property
-    def eta(self) -> float | None:
-        """Seconds until every row is final at the current rate; None if unknown."""
-        if self.remaining == 0:
-            return 0.0
-        rate = self.rate
-        return None if rate is None else self.remaining / rate
-
-
-class Outcome(str, enum.Enum):
-    """How a run ended; it picks the final colour and word."""
-
-    DONE = "done"
-    PROBLEMS = "problems"
-    STOPPED = "stopped"
-
-    def __str__(self) -> str:
-        return self.value
-
-    @classmethod
-    def of(cls, snapshot: ProgressSnapshot, *, stopped: bool = False) -> Outcome:
-        """The outcome a finished run's snapshot deserves.
-
-        ``stopped`` wins; rows still running or any problem status make it
-        ``problems``; otherwise ``done``.
-        """
-        if stopped:
-            return cls.STOPPED
-        if snapshot.remaining or snapshot.problems:
-            return cls.PROBLEMS
-        return cls.DONE
-
-
-#: ipywidgets ``bar_style`` per state: running is ``None``.
-BAR_STYLES: Mapping[Outcome | None, str] = {
-    None: "info",
-    Outcome.DONE: "success",
-    Outcome.PROBLEMS: "warning",
-    Outcome.STOPPED: "danger",
-}
-
-
 @runtime_checkable
 class ProgressView(Protocol):
-    """What the runner talks to; every method is called from the notebook's thread."""
+    """What the runner talks to.
+
+    Either method may be called from any thread (the notebook's, or the loop
+    thread that runs the engine while no cell runs); a view serialises its own
+    redraws.
+    """
 
     def update(self, snapshot: ProgressSnapshot, *, force: bool = False) -> None:
         """Show ``snapshot``; skipped when the last redraw is too recent, unless ``force``."""
@@ -225,126 +151,3 @@ def _in_widget_kernel() -> bool:
     if shell is None or getattr(shell, "kernel", None) is None:
         return False
     return importlib.util.find_spec("ipywidgets") is not None
-
-
-# -- formatting ---------------------------------------------------------------------
-
-
-def format_duration(seconds: float | None) -> str:
-    """``45s``, ``3m05s``, ``2h07m``; ``?`` when unknown."""
-    if seconds is None or not math.isfinite(seconds):
-        return "?"
-    whole = max(int(seconds), 0)
-    if whole < 60:
-        return f"{whole}s"
-    minutes, secs = divmod(whole, 60)
-    if minutes < 60:
-        return f"{minutes}m{secs:02d}s"
-    hours, minutes = divmod(minutes, 60)
-    return f"{hours}h{minutes:02d}m"
-
-
-def format_rate(rate: float | None) -> str:
-    """Rows a second (``31/s``, ``2.5/s``), or a minute below one a second (``42/min``)."""
-    if rate is None or not math.isfinite(rate) or rate <= 0:
-        return "?/s"
-    if rate >= 9.95:
-        return f"{rate:,.0f}/s"
-    if rate >= 0.995:
-        return f"{rate:.1f}/s"
-    per_minute = rate * 60
-    return f"{per_minute:.0f}/min" if per_minute >= 1 else "<1/min"
-
-
-#: Ways of shortening the summary, applied one more at a time until the line fits.
-_SHORTER = (
-    "no-rows-word",
-    "no-rate",
-    "no-running",  # the running rows are implied by "final/total"
-    "eta-only",  # while running, the ETA says more than the elapsed time
-    "short-credits",
-    "group-problems",  # failed + timeout + error + invalid -> problems
-    "no-description",
-    # Last: "[simulator]" is what tells a saved notebook its emails are fake.
-    "no-note",
-)
-
-
-def format_summary(
-    snapshot: ProgressSnapshot,
-    *,
-    description: str = "Salesfinity",
-    outcome: Outcome | None = None,
-    width: int = SUMMARY_WIDTH,
-) -> str:
-    """One line with the real numbers, at most ``width`` characters.
-
-    For example ``Salesfinity: 500/1,000 rows | running 500, completed 420,
-    not-found 80 | 420 credits | 50s, 10/s, ETA 50s``, with the outcome after the
-    description once the run has ended. Statuses at zero are left out; ``running``
-    is pending plus processing (the widget shows them apart).
-    When the line is too long, detail goes first, one step at a time (see
-    ``_SHORTER``: the rate, the running rows implied by ``final/total``, the
-    elapsed time while an ETA is shown, ...); the line is cut only as a last resort.
-    """
-    counts = {status: snapshot.count(status) for status in STATUS_ORDER}
-    final = sum(n for status, n in counts.items() if status.is_final)
-    running = outcome is None and final < snapshot.total
-    in_flight = counts[Status.PENDING] + counts[Status.PROCESSING]
-    finals = [f"{status.value} {n:,}" for status, n in counts.items() if status.is_final and n]
-    problems = sum(n for status, n in counts.items() if status.is_problem)
-    grouped = [
-        f"{status.value} {n:,}"
-        for status, n in counts.items()
-        if status.is_final and not status.is_problem and n
-    ] + ([f"problems {problems:,}"] if problems else [])
-    rate = snapshot.rate
-    pieces = {
-        "description": description[:30],
-        "note": f"[{snapshot.note[:16]}]" if snapshot.note else "",
-        "outcome": f"({Outcome(outcome).value})" if outcome is not None else "",
-        "progress": f"{final:,}/{snapshot.total:,}",
-        "running": f"running {in_flight:,}" if in_flight else "",
-        "credits": f"{snapshot.credits_used:,}",
-        "elapsed": format_duration(snapshot.elapsed),
-        "rate": format_rate(rate) if rate is not None else "",
-        "eta": f"ETA {format_duration(snapshot.eta)}" if running else "",
-    }
-
-    line = ""
-    for steps in range(len(_SHORTER) + 1):
-        compact = frozenset(_SHORTER[:steps])
-        statuses = grouped if "group-problems" in compact else finals
-        if "no-running" not in compact:
-            statuses = [pieces["running"], *statuses]
-        line = _summary_line(pieces, statuses, running=running, compact=compact)
-        if len(line) <= width:
-            return line
-    return line[: max(width - 3, 0)] + "..."
-
-
-def _summary_line(
-    pieces: Mapping[str, str], statuses: list[str], *, running: bool, compact: frozenset[str]
-) -> str:
-    named = "no-description" not in compact
-    words = [pieces["description"]] if named else []
-    if "no-note" not in compact:
-        words.append(pieces["note"])
-    words.append(pieces["outcome"])
-    head = " ".join(word for word in words if word)
-    progress = pieces["progress"] + ("" if "no-rows-word" in compact else " rows")
-    if head:
-        progress = head + (": " if named else " ") + progress
-    credits = pieces["credits"] + (" cr" if "short-credits" in compact else " credits")
-    timing = (
-        "" if running and "eta-only" in compact else pieces["elapsed"],
-        "" if "no-rate" in compact else pieces["rate"],
-        pieces["eta"],
-    )
-    parts = (
-        progress,
-        ", ".join(s for s in statuses if s),
-        credits,
-        ", ".join(t for t in timing if t),
-    )
-    return " | ".join(part for part in parts if part)

@@ -5,11 +5,13 @@ from __future__ import annotations
 import logging
 import os
 import sys
+import threading
 import time
 from collections.abc import Callable
 from typing import TextIO
 
-from ._snapshot import SUMMARY_WIDTH, Outcome, ProgressSnapshot, format_summary
+from ._state import Outcome, ProgressSnapshot, next_step
+from ._summary import SUMMARY_WIDTH, format_summary
 
 __all__ = ["TextProgress"]
 
@@ -23,9 +25,11 @@ class TextProgress:
     """One summary line, rewritten in place with ``\\r`` when ``file`` is a TTY.
 
     When it is not (a CI log, a pipe, a notebook's stderr), rewriting would leave
-    every frame in the output, so a new line is written at most every
-    ``line_interval`` seconds instead. Either way :meth:`close` ends with one line
-    holding the final counts.
+    every frame in the output, so a new line is written only when the figures
+    changed (the counts or the credits, not just the clock), at most every
+    ``line_interval`` seconds. Either way :meth:`close` ends with one line holding
+    the final counts, and a line saying how to finish rows still running.
+    Safe to call from any thread.
     """
 
     def __init__(
@@ -46,30 +50,44 @@ class TextProgress:
         self._last_draw: float | None = None
         self._drawn_len = 0
         self._latest: ProgressSnapshot | None = None
+        self._drawn_figures: tuple[object, ...] | None = None
         self._closed = False
+        # The engine's loop thread and the notebook's may both redraw.
+        self._lock = threading.Lock()
 
     def update(self, snapshot: ProgressSnapshot, *, force: bool = False) -> None:
-        """Draw ``snapshot`` unless the last line is more recent than the interval."""
-        if self._closed:
-            return
-        self._latest = snapshot
-        now = self._clock()
-        if not force and self._last_draw is not None and now - self._last_draw < self.interval:
-            return
-        self._last_draw = now
-        line = format_summary(snapshot, description=self.description, width=self.width)
-        self._write(self._frame(line, final=False))
+        """Draw ``snapshot`` unless the last line is more recent than the interval.
+
+        In a log or a pipe, a snapshot whose figures equal the last line's is not
+        written at all: a line that only says more time went by is noise.
+        """
+        with self._lock:
+            if self._closed:
+                return
+            self._latest = snapshot
+            now = self._clock()
+            if not force:
+                if self._last_draw is not None and now - self._last_draw < self.interval:
+                    return
+                if not self.is_tty and snapshot.figures == self._drawn_figures:
+                    return
+            self._last_draw = now
+            self._drawn_figures = snapshot.figures
+            line = format_summary(snapshot, description=self.description, width=self.width)
+            self._write(self._frame(line, final=False))
 
     def close(self, snapshot: ProgressSnapshot, outcome: Outcome) -> None:
         """Write the final line once; later calls do nothing."""
-        if self._closed:
-            return
-        self._latest = snapshot
-        self._closed = True
-        line = format_summary(
-            snapshot, description=self.description, outcome=outcome, width=self.width
-        )
-        self._write(self._frame(line, final=True))
+        with self._lock:
+            if self._closed:
+                return
+            self._latest = snapshot
+            self._closed = True
+            line = format_summary(
+                snapshot, description=self.description, outcome=outcome, width=self.width
+            )
+            hint = next_step(snapshot)
+            self._write(self._frame(line, final=True) + (hint + "\n" if hint else ""))
 
     def __repr__(self) -> str:
         if self._latest is None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import math
+import threading
 import time
 from collections.abc import Callable, Iterable
 from html import escape
@@ -19,11 +20,12 @@ from typing import Any
 import ipywidgets
 
 from .._models import API_STATUSES, STATUS_ORDER
-from ._snapshot import (
-    BAR_STYLES,
-    Outcome,
-    ProgressSnapshot,
+from ._state import BAR_STYLES, Outcome, ProgressSnapshot
+from ._summary import (
+    ESTIMATING,
     format_duration,
+    format_end,
+    format_eta,
     format_rate,
     format_summary,
 )
@@ -73,6 +75,10 @@ class WidgetProgress:
     Blue while running; at the end green (done), orange (problems) or red (stopped).
     The last snapshot is always kept, so the text form is current even between
     redraws, and :meth:`close` draws it whatever the throttle says.
+
+    :meth:`update` and :meth:`close` may be called from any thread: from the loop
+    thread that runs the engine, a redraw is a comm message that reaches the
+    frontend while no cell runs (the kernel's iopub socket is thread-safe).
     """
 
     def __init__(
@@ -89,6 +95,8 @@ class WidgetProgress:
         self._latest: ProgressSnapshot | None = None
         self._outcome: Outcome | None = None
         self._handle: Any = None  # IPython's DisplayHandle, once shown in a kernel
+        # The engine's loop thread and the notebook's may both redraw.
+        self._lock = threading.RLock()
         self.widget = SummaryHTML(describe=self._describe, value=self._starting_html())
 
     @property
@@ -106,28 +114,31 @@ class WidgetProgress:
 
     def update(self, snapshot: ProgressSnapshot, *, force: bool = False) -> None:
         """Redraw unless the last redraw is more recent than ``min_interval``."""
-        if self._outcome is not None:  # closed: the final state stays on screen
-            return
-        self._latest = snapshot
-        now = self._clock()
-        if not force and self._last_draw is not None and now - self._last_draw < self.min_interval:
-            return
-        self._last_draw = now
-        self._draw(snapshot)
+        with self._lock:
+            if self._outcome is not None:  # closed: the final state stays on screen
+                return
+            self._latest = snapshot
+            now = self._clock()
+            recent = self._last_draw is not None and now - self._last_draw < self.min_interval
+            if recent and not force:
+                return
+            self._last_draw = now
+            self._draw(snapshot)
 
     def close(self, snapshot: ProgressSnapshot, outcome: Outcome) -> None:
         """Draw the final state in the outcome's colour and print the final counts once.
 
         The widget itself stays open: closing it would remove it from the output.
         """
-        if self._outcome is not None:
-            return
-        self._outcome = Outcome(outcome)
-        self._latest = snapshot
-        self._draw(snapshot)
-        self._refresh_plain_text()
-        # A stream output survives where the widget does not (exports, reopened files).
-        print(self._describe(), flush=True)
+        with self._lock:
+            if self._outcome is not None:
+                return
+            self._outcome = Outcome(outcome)
+            self._latest = snapshot
+            self._draw(snapshot)
+            self._refresh_plain_text()
+            # A stream output survives where the widget does not (exports, reopened files).
+            print(self._describe(), flush=True)
 
     def __repr__(self) -> str:
         return repr(self.widget)
@@ -146,7 +157,9 @@ class WidgetProgress:
     def _describe(self) -> str:
         if self._latest is None:
             return f"{self.description}: starting"
-        return format_summary(self._latest, description=self.description, outcome=self._outcome)
+        if self._outcome is None:
+            return format_summary(self._latest, description=self.description)
+        return format_end(self._latest, self._outcome, description=self.description)
 
     def _draw(self, snapshot: ProgressSnapshot) -> None:
         try:
@@ -196,7 +209,10 @@ class WidgetProgress:
         ]
         if self._outcome is None:
             eta = snapshot.eta
-            stats.append(("ETA", format_duration(eta) if eta is not None else "&ndash;"))
+            # "ETA: estimating" until the run can tell: never a made-up 0s.
+            text = format_eta(eta)
+            value = "estimating" if text == ESTIMATING else text.removeprefix("ETA ")
+            stats.append(("ETA", escape(value)))
         return _line(f"{_label(name)} <b>{value}</b>" for name, value in stats)
 
 

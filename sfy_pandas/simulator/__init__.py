@@ -15,6 +15,12 @@ Over HTTP on loopback::
         ...  # talk to server.base_url with server.api_key
         assert not server.ledger.duplicates()
 
+The one behind ``base_url="simulator"`` keeps its lookups in a state file and
+takes its knobs from :func:`configure` (or ``SALESFINITY_SIMULATOR``)::
+
+    import sfy_pandas.simulator as sim
+    sim.configure(rate_limit=10, resolve_seconds=5)
+
 From a shell: ``sfy-pandas simulate --port 8765`` (or ``python -m sfy_pandas.simulator``).
 Importing this package needs no extra; building a simulator needs the
 ``simulator`` extra (``pip install "sfy-pandas[simulator]"``).
@@ -23,6 +29,7 @@ Importing this package needs no extra; building a simulator needs the
 from __future__ import annotations
 
 from ._app import Simulator, create_app
+from ._bundled import bundled, bundled_config, configure, reset, state_path
 from ._config import SimulatorConfig
 from ._faults import DroppedConnection
 from ._ledger import Ledger
@@ -37,9 +44,14 @@ __all__ = [
     "ServerHandle",
     "Simulator",
     "SimulatorConfig",
+    "bundled",
+    "bundled_config",
     "canonical_profile",
+    "configure",
     "create_app",
     "expected_outcome",
+    "reset",
     "serve_in_thread",
     "start",
+    "state_path",
 ]

@@ -85,6 +85,10 @@ class Simulator:
         """
         return expected_outcome(linkedin_url, type, self.config)
 
+    def close(self) -> None:
+        """Close the state file, if any; call once the server has stopped."""
+        self._store.close()
+
     async def aclose(self) -> None:
         """Cancel callbacks not yet sent and close their HTTP client."""
         await self._callbacks.aclose()

@@ -107,6 +107,10 @@ class SimulatorConfig:
     #: Time-out of one callback POST.
     callback_timeout_seconds: float = 5.0
 
+    #: A file that keeps every lookup and charge, so a simulator started later (in
+    #: this process or another) knows the lookups made before; None keeps them in memory.
+    state_file: str | None = None
+
     def __post_init__(self) -> None:
         if isinstance(self.seed, bool) or not isinstance(self.seed, int):
             raise TypeError(f"seed must be an integer, not {type(self.seed).__name__}")
@@ -148,6 +152,7 @@ class SimulatorConfig:
             raise ValueError(f"retry_after must be one of {_RETRY_AFTER_FORMS}")
         if not isinstance(self.callback_attempts, int) or self.callback_attempts < 1:
             raise ValueError("callback_attempts must be an integer of at least 1")
+        _check_state_file(self.state_file)
 
     @classmethod
     def from_profile(cls, profile: str = "fast", **knobs: Any) -> SimulatorConfig:
@@ -160,6 +165,11 @@ class SimulatorConfig:
     def timeout_rate(self) -> float:
         """Share of lookups drawn to run past the cap (what the three outcome rates leave)."""
         return max(0.0, 1.0 - self.completed_rate - self.not_found_rate - self.failed_rate)
+
+
+def _check_state_file(value: object) -> None:
+    if value is not None and (not isinstance(value, str) or not value):
+        raise TypeError("state_file must be a file name (a non-empty string), or None")
 
 
 def _check_non_negative(name: str, value: object) -> None:

@@ -8,6 +8,11 @@ once. Every read settles first, so the books never lag what a client can see.
 
 One lock guards everything: the server runs on its own thread while a test
 reads the ledger from another.
+
+With ``state_file`` set in the config, every lookup is also written to that file
+(see :mod:`._persist`), and a store opened on it later, in this process or
+another, knows every lookup created before: it answers their ids, and settles
+and charges each of them once.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from datetime import datetime, timezone
 from ._config import SimulatorConfig
 from ._ledger import Ledger, LedgerBook
 from ._outcomes import ExpectedOutcome, draw_outcome
+from ._persist import StateFile, StoredLookup
 from ._validation import CreateRequest
 
 __all__ = ["LookupRecord", "LookupStore"]
@@ -70,6 +76,21 @@ class LookupRecord:
         # JSON bytes per (phase, batch form): a lookup has three states, so it is
         # serialised at most six times however often it is polled.
         self._rendered: list[bytes | None] = [None] * 6
+
+    @classmethod
+    def restored(cls, stored: StoredLookup, *, now: float, wall: float) -> LookupRecord:
+        """A lookup read back from a state file, on this process's monotonic clock."""
+        lookup_id, nth, url, external_id, created_wall, outcome, _ = stored
+        request = CreateRequest(url, "", outcome.type, external_id, None)
+        created = now - (wall - created_wall)
+        return cls(
+            lookup_id,
+            request,
+            outcome,
+            created_monotonic=created,
+            created_wall=created_wall,
+            nth=nth,
+        )
 
     def phase(self, now: float) -> int:
         """PENDING, PROCESSING or RESOLVED at monotonic time ``now``."""
@@ -120,6 +141,36 @@ class LookupStore:
         # part differs per simulator, so an id kept from another run is unknown here.
         self._id_middle = secrets.token_hex(5)
         self._counter = secrets.randbelow(1 << 24)
+        self._state: StateFile | None = None
+        if config.state_file is not None:
+            self._state = StateFile(config.state_file)
+            self._id_middle = self._state.id_middle(self._id_middle)
+            self._restore(self._state.load())
+
+    def _restore(self, stored: list[StoredLookup]) -> None:
+        """Take in the lookups of a state file: the settled ones go straight to the books."""
+        now, wall = time.monotonic(), time.time()
+        book = self._book
+        for entry in stored:
+            record = LookupRecord.restored(entry, now=now, wall=wall)
+            self._remember(record, settled=entry[6])
+            book.created[(record.outcome.profile, record.outcome.type)] += 1
+
+    def _remember(self, record: LookupRecord, *, settled: bool) -> None:
+        self._lookups[record.id] = record
+        if not settled:
+            heapq.heappush(self._unsettled, (record.resolved_at, record.id, record))
+            return
+        status = record.outcome.status
+        self._book.outcomes[status] += 1
+        if status == "completed":
+            self._book.charge(record.id)
+
+    def close(self) -> None:
+        """Close the state file, if any (the store keeps answering from memory)."""
+        if self._state is not None:
+            self._state.close()
+            self._state = None
 
     def outcome(self, handle: str, type: str) -> ExpectedOutcome:
         """The (cached) outcome of a validated handle and type."""
@@ -153,13 +204,32 @@ class LookupStore:
             self._lookups[lookup_id] = record
             # The id breaks ties between equal times: records themselves do not compare.
             heapq.heappush(self._unsettled, (record.resolved_at, lookup_id, record))
+            if self._state is not None:
+                self._state.add(
+                    lookup_id,
+                    nth=record.nth,
+                    linkedin_url=record.linkedin_url,
+                    external_id=record.external_id,
+                    created_wall=wall,
+                    outcome=outcome,
+                )
+        return record
+
+    def _known(self, lookup_id: str) -> LookupRecord | None:
+        """The lookup with this id, looking in the state file for one made elsewhere."""
+        record = self._lookups.get(lookup_id)
+        if record is None and self._state is not None:
+            stored = self._state.find(lookup_id)
+            if stored is not None:
+                record = LookupRecord.restored(stored, now=time.monotonic(), wall=time.time())
+                self._remember(record, settled=stored[6])
         return record
 
     def read(self, lookup_id: str, now: float) -> bytes | None:
         """One lookup's section-2 body at ``now``, or ``None`` when the id is unknown."""
         with self._lock:
             self._settle(now)
-            record = self._lookups.get(lookup_id)
+            record = self._known(lookup_id)
         return None if record is None else record.render(record.phase(now))
 
     def read_many(self, lookup_ids: list[str], now: float) -> list[bytes]:
@@ -170,7 +240,7 @@ class LookupStore:
             self._book.batch_sizes.append(len(lookup_ids))
             lookups = self._lookups
             for lookup_id in lookup_ids:
-                record = lookups.get(lookup_id)
+                record = lookups.get(lookup_id) or self._known(lookup_id)
                 if record is not None:
                     found.append(record.render(record.phase(now), batch=True))
         return found
@@ -227,6 +297,8 @@ class LookupStore:
             book.outcomes[status] += 1
             if status == "completed":
                 book.charge(record.id)
+            if self._state is not None:
+                self._state.settle(record.id)
 
 
 def _iso_utc(timestamp: float) -> str:

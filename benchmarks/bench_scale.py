@@ -1,0 +1,182 @@
+"""Memory and CPU at scale: a rerun over a million profiles, and CPU beside bare httpx.
+
+- Memory: a journal holding an answer for each of N distinct profiles, then
+  ``enrich()`` over them (nothing is sent): the peak resident memory the run adds
+  above the frame (target: at most 400 MB for N = 1,000,000). A second, traced
+  rerun (tracemalloc) says where that memory goes, by ``sfy_pandas`` module and
+  line, else by the package that allocated it.
+- CPU: ``enrich()`` over M distinct profiles against an unlimited, zero-latency
+  simulator, and a bare ``httpx.AsyncClient`` sending the same M creates to a
+  fresh one, in the same run: client CPU per row of each, and their ratio
+  (target: at most 1.3).
+
+    python benchmarks/bench_scale.py            # N = 1,000,000, M = 20,000: ~10 min
+    python benchmarks/bench_scale.py --quick    # N = 2,000, M = 200: seconds
+"""
+
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from _processes import in_process, load, machine, scenario, serve
+
+MEMORY_TARGET_MB = 400
+CPU_TARGET = 1.3
+#: No lookup waits and none times out: the client's own cost is all there is.
+UNLIMITED = {
+    "seed": 1,
+    "balance": 10**9,
+    "completed_rate": 0.6,
+    "not_found_rate": 0.35,
+    "failed_rate": 0.05,
+    "pending_seconds": 0.0,
+    "resolve_seconds": 0.0,
+    "resolve_spread": 0.0,
+    "timeout_seconds": 60.0,
+}
+
+
+@dataclass(frozen=True)
+class Scale:
+    memory_rows: int = 1_000_000
+    traced_rows: int = 250_000
+    cpu_rows: int = 20_000
+
+
+FULL = Scale()
+QUICK = Scale(memory_rows=2_000, traced_rows=2_000, cpu_rows=200)
+
+
+def memory(rows: int, tmp: Path, traced: bool = False) -> dict[str, Any]:
+    """A rerun over ``rows`` distinct profiles whose answers are all in the journal."""
+    # No server: every answer is in the journal, so nothing is sent (a request
+    # to this port would fail the run).
+    name = f"memory-{rows}"
+    target = {"base_url": "http://127.0.0.1:9", "journal": str(tmp / f"{name}.sqlite3")}
+    leads = str(tmp / f"{name}.parquet")
+    distinct = {"rows": rows, "duplicate_every": 0}
+    filled = {"seconds": 0.0}
+    if not Path(leads).exists():  # a quick run traces the same rerun: made once
+        filled = scenario("prepare_rerun", leads=leads, **distinct, **target)
+    run = scenario("rerun", leads=leads, tracemalloc=traced, **distinct, **target)
+    run["fill_seconds"] = filled["seconds"]
+    run["journal_mb"] = sum(p.stat().st_size for p in tmp.glob(f"{name}.sqlite3*")) / 1e6
+    run["load"] = load()
+    return run
+
+
+def cpu(rows: int, tmp: Path) -> tuple[dict[str, Any], dict[str, Any]]:
+    """``enrich()`` and bare httpx creates over the same ``rows`` profiles, one after the other."""
+    with serve(**UNLIMITED) as server:
+        run = scenario(
+            "enrich",
+            base_url=server.base_url,
+            rows=rows,
+            duplicate_every=0,
+            journal=str(tmp / "cpu.sqlite3"),
+            progress="widget",
+        )
+        run["server"] = server.ledger()
+    with serve(**UNLIMITED) as server:
+        bare = scenario("bare_creates", base_url=server.base_url, rows=rows, duplicate_every=0)
+    run["load"] = bare["load"] = load()
+    return run, bare
+
+
+@dataclass
+class ScaleResults:
+    memory: dict[str, Any]
+    traced: dict[str, Any]
+    cpu: dict[str, Any]
+    bare: dict[str, Any]
+
+
+def measure(scale: Scale) -> ScaleResults:
+    with tempfile.TemporaryDirectory(prefix="sfy-bench-scale-") as tmp_name:
+        tmp = Path(tmp_name)
+        run, bare = cpu(scale.cpu_rows, tmp)
+        mem = memory(scale.memory_rows, tmp)
+        traced = memory(scale.traced_rows, tmp, traced=True)
+    return ScaleResults(mem, traced, run, bare)
+
+
+def added_mb(run: dict[str, Any]) -> float:
+    """What the run added to the process's peak above what it held with the frame."""
+    return float(run["peak_mb"] - run["baseline_mb"])
+
+
+def rows(results: ScaleResults) -> list[str]:
+    """Table rows: ``| measure | result | target | met | load |``."""
+    mem, run, bare = results.memory, results.cpu, results.bare
+    added = added_mb(mem)
+    per_row, bare_per_row = run["cpu"] / run["rows"], bare["cpu"] / bare["rows"]
+    ratio = per_row / bare_per_row
+    return [
+        f"| memory: rerun over {mem['rows']:,} distinct profiles (every answer in the journal) "
+        f"| added **{added:,.0f} MB** above the frame ({mem['frame_mb']:,.0f} MB; "
+        f"{mem['frame_after_mb']:,.0f} MB enriched; journal {mem['journal_mb']:,.0f} MB on disk; "
+        f"{mem['wall']:,.0f} s) | at most {MEMORY_TARGET_MB} MB "
+        f"| {_met(added <= MEMORY_TARGET_MB)} | {mem['load']} |",
+        f"| client CPU per row: enrich(), {run['rows']:,} profiles, unlimited zero-latency "
+        f"simulator | **{per_row * 1e3:.2f} ms** ({run['cpu']:.1f} s of CPU, "
+        f"{run['rows'] / run['wall']:,.0f} rows/s) | - | - | {run['load']} |",
+        f"| client CPU per row: bare httpx.AsyncClient, the same {bare['rows']:,} creates "
+        f"| **{bare_per_row * 1e3:.2f} ms** ({bare['cpu']:.1f} s of CPU) | - | - "
+        f"| {bare['load']} |",
+        f"| client CPU, enrich() / bare httpx | **{ratio:.2f}x** | at most {CPU_TARGET:g}x "
+        f"| {_met(ratio <= CPU_TARGET)} | {run['load']} |",
+    ]
+
+
+def where_memory_goes(traced: dict[str, Any]) -> list[str]:
+    heap = traced["heap"]
+    lines = [
+        f"Where the memory goes (tracemalloc, rerun over {traced['rows']:,} profiles; traced "
+        f"peak {heap['peak_mb']:,.0f} MB, snapshot near it {heap['snapshot_mb']:,.0f} MB; "
+        "each block put to the innermost sfy_pandas line that asked for it):",
+        "",
+        "| module | MB | blocks |",
+        "|---|---|---|",
+    ]
+    lines += [f"| {place} | {mb:,.1f} | {blocks:,} |" for place, mb, blocks in heap["by_module"]]
+    lines += ["", "| line | MB | blocks |", "|---|---|---|"]
+    lines += [f"| {place} | {mb:,.1f} | {blocks:,} |" for place, mb, blocks in heap["by_line"]]
+    return lines
+
+
+def _met(ok: bool) -> str:
+    return "yes" if ok else "**no**"
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small figures, in seconds")
+    parser.add_argument("--memory-rows", type=int, help="profiles in the rerun")
+    parser.add_argument("--traced-rows", type=int, help="profiles in the traced rerun")
+    args = parser.parse_args(argv)
+    scale = QUICK if args.quick else FULL
+    if args.quick:
+        in_process()
+    if args.memory_rows or args.traced_rows:
+        scale = Scale(
+            args.memory_rows or scale.memory_rows,
+            args.traced_rows or scale.traced_rows,
+            scale.cpu_rows,
+        )
+    started = time.monotonic()
+    print(f"Machine: {machine()}; at the start, {load()}.\n")
+    results = measure(scale)
+    print("| measure | result | target | met | load |\n|---|---|---|---|---|")
+    print("\n".join(rows(results)))
+    print("\n" + "\n".join(where_memory_goes(results.traced)))
+    print(f"\n(The benchmark took {time.monotonic() - started:.0f} s.)")
+
+
+if __name__ == "__main__":
+    main()
