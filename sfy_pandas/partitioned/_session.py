@@ -85,7 +85,7 @@ class Session:
         #: The journal file (None when off): the run's folder goes beside it.
         self.journal_path = self._run.journal_path
         self.stats = RunStats()
-        self._stops: set[BatchStop] = set()
+        self._stops: list[BatchStop] = []
         self._updates: queue.SimpleQueue[tuple[Batch, list[Update]]] = queue.SimpleQueue()
         self._started = time.monotonic()
         #: Lookups charged so far, as the updates say (for the progress view).
@@ -184,13 +184,13 @@ class Session:
 
     async def _run_batch(self, batch: Batch) -> RunStats:
         stop = BatchStop()
-        self._stops.add(stop)
+        self._stops.append(stop)
         try:
             return await self._run.run_batch(
                 batch.jobs, lambda u: self._updates.put((batch, u)), stop=stop
             )
         finally:
-            self._stops.discard(stop)
+            self._stops.remove(stop)
 
     def _drain(self, on_updates: Callable[[list[Update]], None] | None) -> None:
         while True:
