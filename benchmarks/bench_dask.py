@@ -36,7 +36,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from run import OUTCOMES, UNLIMITED, serve
+from _processes import serve
+from bench_scale import UNLIMITED
+
+#: As in the other benchmarks: no lookup runs into the simulator's time-out cap.
+OUTCOMES = {"completed_rate": 0.6, "not_found_rate": 0.35, "failed_rate": 0.05}
 
 HERE = Path(__file__).resolve().parent
 FILES = 64
