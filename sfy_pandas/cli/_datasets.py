@@ -73,9 +73,8 @@ def _dask() -> Any:
         import dask.dataframe as dd
     except ImportError as exc:
         raise ImportError(_DASK_HINT) from exc
-    from ..dask import _hook
-
-    _hook.install()
+    # ``import sfy_pandas`` installed the hook: importing dask.dataframe registered
+    # ddf.salesfinity, and the CLI never imports the Dask face itself.
     return dd
 
 
