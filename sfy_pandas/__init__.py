@@ -22,6 +22,7 @@ from ._sample import sample_leads_path
 from ._version import __version__
 from .client._client import AsyncSalesfinity, ClientStats
 from .client._retry import RetryPolicy
+from .dask import _hook as _hook  # registers ddf.salesfinity when dask.dataframe is imported
 from .frame._export import safe_for_spreadsheet
 
 # Importing the accessor module registers df.salesfinity: that side effect is

@@ -29,6 +29,7 @@ from ..frame._files import (
 from ..run import RunOptions
 from ..simulator._command import simulate
 from ._chunks import DiscardingWriter, Totals, enrich_chunks, refresh_chunks
+from ._datasets import DatasetPath, dataset_out, enrich_dataset, is_dataset
 from ._options import CONTEXT, WholeHelpGroup, base_url_option, run_options
 from ._report import summary_table
 from ._support import (
@@ -66,9 +67,7 @@ def main() -> None:
 
 
 @cli.command("enrich", context_settings=CONTEXT)
-@click.argument(
-    "input_path", metavar="INPUT", type=click.Path(exists=True, dir_okay=False, path_type=Path)
-)
+@click.argument("input_path", metavar="INPUT", type=DatasetPath())
 @click.option("--column", "-c", required=True, metavar="COL", help="Column of LinkedIn URLs.")
 @click.option(
     "--type",
@@ -150,6 +149,17 @@ def enrich(
       sfy-pandas enrich leads.csv -c linkedin_url --base-url simulator   # fake emails
     """
     with one_line_errors():
+        if is_dataset(input_path):  # a Parquet folder or glob: through Dask, to a folder
+            out = out or dataset_out(input_path)
+            options = RunOptions(
+                type=kind, max_credits=max_credits, dry_run=dry_run, base_url=base_url,
+                journal=journal, poll_interval=poll_interval, max_wait=max_wait,
+            )  # fmt: skip
+            totals = enrich_dataset(
+                input_path, out, column, options, external_id=external_id,
+                progress=None if quiet else "text",
+            )  # fmt: skip
+            _finish(totals, out, requests=None, simulated=base_url == "simulator")
         given_out = out
         out = out or input_path.with_name(f"{input_path.stem}_enriched{input_path.suffix}")
         file_format(input_path)
