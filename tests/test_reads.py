@@ -7,6 +7,7 @@ passed in through EngineOptions, so each run takes a few seconds.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import time
 from collections.abc import Sequence
 from typing import Any
@@ -214,3 +215,32 @@ async def test_the_eta_is_unknown_at_first_and_then_a_number(serve):
     assert etas[0] is None
     assert numbers, etas
     assert all(0 <= eta < 30 for eta in numbers)
+
+
+async def test_answers_show_at_least_once_a_second_while_gets_are_answered(serve):
+    # Without the batch query a round can hold a hundred GETs, which a 15/s limit
+    # answers over several seconds: the answers must reach the face as they come,
+    # not when the round's last GET is answered (progress counts stalled for 10 s).
+    server = serve(seed=15, batch_enabled=False, rate_limit=15, burst=5, **SHAPE)
+    finals_at: list[float] = []
+
+    def note(updates: list[Update]) -> None:
+        finals_at.extend(time.monotonic() for u in updates if u.status.is_final)
+
+    # Real waits on 429s: under a limit, a retry with no wait only meets another 429.
+    async with AsyncSalesfinity(server.api_key, base_url=server.base_url) as client:
+        engine = Engine(
+            client,
+            NullJournal(base_url=server.base_url),
+            _jobs(200, "steady"),
+            note,
+            EngineOptions(poll_initial=0.2, **PRIOR),
+        )
+        await asyncio.wait_for(engine.run(), 120)
+
+    assert len(finals_at) == 200
+    # While many answers are still to come, a gap of more than 3 s is a stall
+    # (the last few lookups may simply take longer).
+    body = finals_at[:180]
+    gaps = [later - earlier for earlier, later in itertools.pairwise(body)]
+    assert max(gaps) <= 3.0, sorted(gaps)[-5:]

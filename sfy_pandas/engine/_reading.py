@@ -34,6 +34,9 @@ log = logging.getLogger("sfy_pandas")
 #: GETs asked for in one round without the batch query: small, so a create that
 #: becomes ready never waits behind a long line of reads in the client's pacer.
 _GETS_PER_ROUND = 32
+#: Ids per status call without the batch query: each is one GET, and a call's
+#: answers are taken in when its last GET is answered.
+_GETS_PER_CALL = 8
 #: The least time between rounds of GETs (each is due on its own).
 _GET_ROUND_GAP = 0.05
 
@@ -183,7 +186,10 @@ class Reader:
         self._allowance = min(self._allowance, max(4.0, float(self._options.create_concurrency)))
 
     async def _read(self, ids: list[str], sent_at: float) -> None:
-        step = MAX_BATCH if self._plan.batch or not self._creator.queued else _GETS_PER_ROUND
+        # Per-id GETs go out in small calls whose answers are taken in as each call
+        # ends: one call of 200 GETs under a 10/s limit would hold every answer of
+        # the round back for 20 s, and the progress counts with them.
+        step = MAX_BATCH if self._plan.batch else _GETS_PER_CALL
         calls = [ids[i : i + step] for i in range(0, len(ids), step)]
         stats = self._book.stats
         stats.poll_rounds += 1
@@ -191,32 +197,44 @@ class Reader:
         stats.reads += len(ids)
         for lookup_id in ids:
             self._book.running[lookup_id].reads += 1
-        answers = await asyncio.gather(
-            *(self._client.query(call) for call in calls), return_exceptions=True
-        )
-        now = time.monotonic()
-        out = Answers()
+        tasks = {asyncio.ensure_future(self._client.query(call)): call for call in calls}
+        pending = set(tasks)
         missing: list[str] = []
-        for call, answer in zip(calls, answers, strict=True):
-            if isinstance(answer, AuthenticationError) or not isinstance(
-                answer, (list, SalesfinityError)
-            ):
-                raise answer if isinstance(answer, BaseException) else TypeError(answer)
-            if isinstance(answer, SalesfinityError):
-                log.warning("a status query failed, will ask again: %s", answer)
-                for lookup_id in call:
-                    self._plan.soon(lookup_id, now)
-                continue
-            seen = {lookup.id: lookup for lookup in answer}
+        try:
+            while pending:
+                done, pending = await asyncio.wait(pending, return_when=asyncio.FIRST_COMPLETED)
+                out = Answers()
+                for task in done:
+                    missing += self._take_call(tasks[task], task, sent_at, out)
+                out.send(self._book)
+        finally:
+            for task in pending:
+                task.cancel()
+        await self._unknown.missing(missing, time.monotonic(), self)
+        self._plan.refit(self._book.running, time.monotonic())
+
+    def _take_call(
+        self, call: list[str], task: asyncio.Future[list[Lookup]], sent_at: float, out: Answers
+    ) -> list[str]:
+        """Take in one status call's answer; returns the ids it did not mention."""
+        now = time.monotonic()
+        failure = task.exception()
+        if isinstance(failure, SalesfinityError) and not isinstance(failure, AuthenticationError):
+            log.warning("a status query failed, will ask again: %s", failure)
             for lookup_id in call:
-                lookup = seen.get(lookup_id)
-                if lookup is None:
-                    missing.append(lookup_id)
-                elif lookup_id in self._book.running:
-                    self.take_answer(lookup_id, lookup, (sent_at, now), out)
-        out.send(self._book)
-        await self._unknown.missing(missing, now, self)
-        self._plan.refit(self._book.running, now)
+                self._plan.soon(lookup_id, now)
+            return []
+        if failure is not None:
+            raise failure
+        seen = {lookup.id: lookup for lookup in task.result()}
+        missing: list[str] = []
+        for lookup_id in call:
+            lookup = seen.get(lookup_id)
+            if lookup is None:
+                missing.append(lookup_id)
+            elif lookup_id in self._book.running:
+                self.take_answer(lookup_id, lookup, (sent_at, now), out)
+        return missing
 
     def take_answer(
         self,
