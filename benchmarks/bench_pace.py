@@ -1,6 +1,7 @@
 """How close the learned pace comes to an unannounced limit: creates against a token bucket.
 
-Starts the simulator in a subprocess (``_server.py``, pinned to one core) with a
+Starts the simulator in a subprocess (``_server.py``, pinned to one core; the
+client takes the other) with a
 token bucket of R requests/s holding B, and sends P distinct creates through one
 ``AsyncSalesfinity`` (``max_concurrency`` C). No client can do that faster than
 the bound (P - B) / R. Then a second client with the same key sends P more: it
@@ -27,6 +28,8 @@ from typing import Any
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent))
+
+from bench_simulator import LOAD_CORE, _pin  # noqa: E402
 
 from sfy_pandas.client import AsyncSalesfinity  # noqa: E402
 
@@ -116,6 +119,7 @@ def main() -> None:
     parser.add_argument("--profiles", type=int, help="creates per run (default: 20 s of the limit)")
     parser.add_argument("--concurrency", type=int, default=8, help="requests in flight")
     args = parser.parse_args()
+    _pin(LOAD_CORE)  # the server has the other core
     limits = [(10.0, 20), (50.0, 10), (100.0, 10)]
     if args.limit:
         limits = [(float(r), int(b)) for r, b in (item.split(":") for item in args.limit)]

@@ -3,8 +3,6 @@
 ``import sfy_pandas`` registers the ``df.salesfinity`` accessor.
 """
 
-import importlib.metadata as _metadata
-
 from ._errors import (
     APIConnectionError,
     APIStatusError,
@@ -21,6 +19,7 @@ from ._errors import (
 )
 from ._models import EmailType, Lookup, Status
 from ._sample import sample_leads_path
+from ._version import __version__
 from .client._client import AsyncSalesfinity, ClientStats
 from .client._retry import RetryPolicy
 from .frame._export import safe_for_spreadsheet
@@ -29,11 +28,7 @@ from .frame._export import safe_for_spreadsheet
 # why `import sfy_pandas` is all a notebook needs.
 from .pandas import _accessor as _accessor
 from .run._handle import EnrichmentRun
-
-try:
-    __version__ = _metadata.version("sfy-pandas")
-except _metadata.PackageNotFoundError:  # running from a source tree that was never installed
-    __version__ = "0.0.0"
+from .run._options import RunOptions
 
 __all__ = [
     "APIConnectionError",
@@ -52,6 +47,7 @@ __all__ = [
     "NotFoundError",
     "RateLimitError",
     "RetryPolicy",
+    "RunOptions",
     "SalesfinityError",
     "ServerError",
     "Status",
@@ -59,3 +55,11 @@ __all__ = [
     "safe_for_spreadsheet",
     "sample_leads_path",
 ]
+
+# Public names say where to find them: reprs and tracebacks read
+# ``sfy_pandas.EnrichmentRun``, not the private module that defines it.
+for _name in __all__:
+    _value = globals()[_name]
+    if hasattr(_value, "__module__") and not isinstance(_value, str):
+        _value.__module__ = "sfy_pandas"
+del _name, _value

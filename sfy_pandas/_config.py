@@ -17,6 +17,7 @@ __all__ = [
     "DEFAULT_BASE_URL",
     "JOURNAL_ENV",
     "NO_KEY_MESSAGE",
+    "SIMULATOR",
     "require_api_key",
     "resolve_api_key",
     "resolve_base_url",
@@ -26,6 +27,8 @@ DEFAULT_BASE_URL = "https://client-api.salesfinity.co"
 API_KEY_ENV = "SALESFINITY_API_KEY"
 BASE_URL_ENV = "SALESFINITY_BASE_URL"
 JOURNAL_ENV = "SALESFINITY_JOURNAL"
+#: The ``base_url`` (and ``--base-url``) that means the bundled simulator.
+SIMULATOR = "simulator"
 
 
 #: Per-request time-outs, in seconds: connecting should be quick, a read may be slow.
@@ -35,10 +38,11 @@ DEFAULT_READ_TIMEOUT = 30.0
 
 #: The one answer to a missing key, whichever face asked for it.
 NO_KEY_MESSAGE = (
-    f"No Salesfinity API key. Set the {API_KEY_ENV} environment variable (in a notebook: "
-    f"os.environ['{API_KEY_ENV}'] = '...', or pass api_key='...'). To try sfy_pandas "
-    "without a key, use the bundled simulator, which makes up fake emails: "
-    "base_url='simulator' (on the command line: --base-url simulator)."
+    f"No Salesfinity API key. Set the {API_KEY_ENV} environment variable (in a shell: "
+    f"export {API_KEY_ENV}=...; in a notebook: os.environ['{API_KEY_ENV}'] = '...'), or "
+    "pass api_key='...' in Python; the command line never takes it, where shell history "
+    "would keep it. To try sfy_pandas without a key, use the bundled simulator, which "
+    "makes up fake emails: base_url='simulator' (on the command line: --base-url simulator)."
 )
 
 #: What an API key may hold: visible ASCII, the characters an HTTP header carries as is.
@@ -80,7 +84,10 @@ def resolve_base_url(base_url: str | None) -> str:
     url = (base_url or os.environ.get(BASE_URL_ENV, "") or DEFAULT_BASE_URL).strip()
     parts = urlsplit(url)
     if parts.scheme not in {"http", "https"} or not parts.hostname:
-        raise ValueError(f"base_url must be an http(s) URL with a host, got {url!r}")
+        raise ValueError(
+            f"base_url {url!r} is not a URL: give an http(s) URL with a host, "
+            f"or {SIMULATOR!r} for the bundled simulator"
+        )
     if parts.scheme == "http" and not is_loopback_host(parts.hostname):
         raise ValueError(
             f"base_url {url!r} uses plain http:// to a host that is not loopback; "

@@ -31,6 +31,21 @@ def serve() -> Iterator[Callable[..., ServerHandle]]:
         server.stop()
 
 
+@pytest.fixture(autouse=True)
+def _own_journal(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test's default journal is its own file, never the user's cache dir.
+
+    So is the bundled simulator's state file.
+
+    Runs journal by default (the simulator's too): tests running side by side
+    (pytest-xdist) must not share one file, nor leave entries in the user's.
+    """
+    folder = tmp_path_factory.mktemp("journal")
+    monkeypatch.setenv("SALESFINITY_JOURNAL", str(folder / "journal.sqlite3"))
+    # The bundled simulator's state file too (read when it first starts in a worker).
+    monkeypatch.setenv("SALESFINITY_SIMULATOR_STATE", str(folder / "simulator.sqlite3"))
+
+
 @pytest.fixture
 def journal_path(tmp_path: Path) -> str:
     return str(tmp_path / "journal.sqlite3")

@@ -199,9 +199,10 @@ def test_a_frame_without_columns_names_that_it_has_none():
 
 
 def test_anything_but_a_dataframe_is_refused():
-    with pytest.raises(TypeError, match="not list"):
+    # pandas asks an accessor to raise AttributeError for an object it cannot serve.
+    with pytest.raises(AttributeError, match="not a list"):
         SalesfinityAccessor(["linkedin.com/in/a"])  # type: ignore[arg-type]
-    with pytest.raises(AttributeError):
+    with pytest.raises(AttributeError, match="works on a DataFrame, not a Series"):
         pd.Series(["linkedin.com/in/a"]).salesfinity  # noqa: B018
     with pytest.raises(AttributeError):
         pd.Index(["linkedin.com/in/a"]).salesfinity  # noqa: B018

@@ -122,12 +122,41 @@ def test_enrich_writes_every_row_as_the_api_answered_and_exits_0(
     assert "Salesfinity" in result.stderr  # the progress line
 
 
-def test_rows_that_failed_make_the_exit_code_1(serve: Serve, tmp_path: Path) -> None:
+def test_rows_the_api_answered_failed_are_final_answers_and_exit_0(
+    serve: Serve, tmp_path: Path
+) -> None:
+    # failed and timeout are the API's final answers, not failures of the tool.
     server = serve(completed_rate=0.5, not_found_rate=0.0, failed_rate=0.5)
     source = leads_csv(tmp_path, rows=30)
     result = run("enrich", str(source), "-c", "linkedin_url", "--journal", "off", server=server)
-    assert result.exit_code == 1, result.output
+    assert result.exit_code == 0, result.output
     assert "failed" in result.stdout
+
+
+def test_rows_left_running_make_the_exit_code_1(serve: Serve, tmp_path: Path) -> None:
+    server = serve(pending_seconds=30.0, resolve_seconds=30.0)
+    source = leads_csv(tmp_path, rows=20)
+    result = run(
+        "enrich", str(source), "-c", "linkedin_url", "--journal", "off", "--max-wait", "0.3",
+        server=server,
+    )  # fmt: skip
+    assert result.exit_code == 1, result.output
+    assert "still running" in result.output
+
+
+def test_the_help_documents_every_exit_code() -> None:
+    result = CliRunner().invoke(cli, ["enrich", "--help"])
+    codes = [line.split()[0] for line in result.output.splitlines() if line.startswith("    ")]
+    assert {"0", "1", "130", "2"} <= set(codes)
+    assert "timeout or invalid" in result.output
+
+
+def test_the_command_list_never_cuts_a_description_short() -> None:
+    result = CliRunner().invoke(cli, ["--help"], terminal_width=80)
+    assert result.exit_code == 0
+    commands = result.output.split("Commands:")[1]
+    assert "..." not in commands
+    assert "against the bundled simulator: no key needed" in " ".join(result.output.split())
 
 
 def test_personal_emails_are_asked_for_with_type_personal(serve: Serve, tmp_path: Path) -> None:
@@ -177,15 +206,66 @@ def test_max_credits_is_a_budget_for_the_whole_file(serve: Serve, tmp_path: Path
 def test_a_dry_run_sends_nothing_needs_no_key_and_exits_0(serve: Serve, tmp_path: Path) -> None:
     server = serve()
     source = leads_csv(tmp_path, rows=40)
+    out = tmp_path / "estimate.csv"
     result = run(
         "enrich", str(source), "-c", "linkedin_url", "--dry-run", "--journal", "off",
-        server=server, SALESFINITY_API_KEY=None,
+        "--out", str(out), server=server, SALESFINITY_API_KEY=None,
     )  # fmt: skip
     assert result.exit_code == 0, result.output
     assert server.ledger.lookups_created == 0
     assert "credits at most" in result.stdout
-    frame = read(tmp_path / "leads_enriched.csv")
+    frame = read(out)
     assert set(frame["salesfinity_status"]) == {"not-sent", "invalid"}
+
+
+def test_a_dry_run_without_out_leaves_the_enriched_file_as_it_was(
+    serve: Serve, tmp_path: Path
+) -> None:
+    server = serve(**CLEAN)
+    source = leads_csv(tmp_path, rows=30)
+    first = run("enrich", str(source), "-c", "linkedin_url", "--journal", "off", server=server)
+    assert first.exit_code == 0, first.output
+    enriched = tmp_path / "leads_enriched.csv"
+    before = enriched.read_bytes()
+
+    result = run(
+        "enrich", str(source), "-c", "linkedin_url", "--dry-run", "--journal", "off",
+        server=server,
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    assert "credits at most" in result.stdout
+    assert "nothing written" in result.stdout
+    assert enriched.read_bytes() == before
+
+
+@pytest.mark.parametrize(
+    "destination",
+    [
+        pytest.param(lambda tmp: Path("/proc/out.csv"), id="proc"),
+        pytest.param(lambda tmp: _read_only_file(tmp / "taken.csv"), id="read-only-file"),
+        pytest.param(lambda tmp: tmp, id="a-folder"),
+    ],
+)
+def test_an_output_that_cannot_be_written_is_refused_before_anything_is_sent(
+    serve: Serve, tmp_path: Path, destination: Callable[[Path], Path]
+) -> None:
+    server = serve(**CLEAN)
+    source = leads_csv(tmp_path, rows=10)
+    out = destination(tmp_path)
+    result = run(
+        "enrich", str(source), "-c", "linkedin_url", "--journal", "off", "--out", str(out),
+        server=server,
+    )  # fmt: skip
+    assert result.exit_code != 0
+    assert str(out) in result.output
+    assert sum(server.ledger.requests.values()) == 0
+    no_traceback(result)
+
+
+def _read_only_file(path: Path) -> Path:
+    path.write_text("someone's file\n")
+    path.chmod(0o444)
+    return path
 
 
 def test_without_a_key_it_says_where_the_key_goes_and_exits_2(tmp_path: Path) -> None:
@@ -434,8 +514,55 @@ def test_status_of_a_file_never_enriched_exits_2(idle: ServerHandle, tmp_path: P
     no_traceback(result)
 
 
-def test_status_refuses_a_new_simulator(tmp_path: Path) -> None:
-    source = leads_csv(tmp_path, rows=5)
-    result = run("status", str(source), "--base-url", "simulator")
-    assert result.exit_code == 2
-    assert "knows none of the file's lookup ids" in result.output
+def test_status_with_the_simulator_finishes_a_file_the_simulator_enriched(tmp_path: Path) -> None:
+    # The bundled simulator keeps its lookups (a state file), as the real API does,
+    # so the ids in a file it enriched are still known to it.
+    source = leads_csv(tmp_path, rows=20)
+    first = run(
+        "enrich", str(source), "-c", "linkedin_url", "--base-url", "simulator", "-q",
+        "--max-wait", "0.05",
+    )  # fmt: skip
+    assert first.exit_code in (0, 1), first.output
+    enriched = tmp_path / "leads_enriched.csv"
+    result = run("status", str(enriched), "--base-url", "simulator", "-q")
+    assert result.exit_code == 0, result.output
+    statuses = read(enriched)["salesfinity_status"]
+    assert not statuses.isin(["pending", "processing"]).any()
+
+
+def test_a_write_that_fails_at_the_end_says_where_the_answers_are_kept(
+    serve: Serve, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import errno
+
+    from sfy_pandas.frame._files import ChunkWriter
+
+    server = serve(**CLEAN)
+    source = leads_csv(tmp_path, rows=40)
+    journal = tmp_path / "kept.sqlite3"
+    written = ChunkWriter.write
+
+    def fill_the_disk(self: ChunkWriter, frame: pd.DataFrame) -> None:
+        if self.rows >= 20:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        written(self, frame)
+
+    monkeypatch.setattr(ChunkWriter, "write", fill_the_disk)
+    result = run(
+        "enrich", str(source), "-c", "linkedin_url", "--chunk-rows", "20",
+        "--journal", str(journal), server=server,
+    )  # fmt: skip
+    assert result.exit_code == 1
+    assert "No space left on device" in result.output
+    assert str(journal) in result.output
+    no_traceback(result)
+    created = server.ledger.lookups_created
+
+    monkeypatch.setattr(ChunkWriter, "write", written)
+    again = run(
+        "enrich", str(source), "-c", "linkedin_url", "--chunk-rows", "20",
+        "--journal", str(journal), "--out", str(tmp_path / "elsewhere.csv"), server=server,
+    )  # fmt: skip
+    assert again.exit_code == 0, again.output
+    assert server.ledger.lookups_created == created  # nothing sent again
+    assert len(read(tmp_path / "elsewhere.csv")) == 40

@@ -27,8 +27,7 @@ from sfy_pandas._errors import (
     ServerError,
 )
 from sfy_pandas._models import Status
-from sfy_pandas.client._client import AsyncSalesfinity
-from sfy_pandas.client._retry import RetryPolicy
+from sfy_pandas.client import AsyncSalesfinity, Pace, RetryPolicy
 
 KEY = "sk-test-SECRET-0123456789"
 PROFILE = "https://www.linkedin.com/in/janedoe"
@@ -122,6 +121,7 @@ async def make_client() -> AsyncIterator[MakeClient]:
     def make(handler: Callable[[httpx.Request], Any], **kwargs: Any) -> AsyncSalesfinity:
         kwargs.setdefault("api_key", KEY)
         kwargs.setdefault("retry", NO_WAIT)
+        kwargs.setdefault("pace", Pace())  # what one test's 429s teach stays in that test
         client = AsyncSalesfinity(transport=httpx.MockTransport(handler), **kwargs)
         clients.append(client)
         return client
@@ -304,6 +304,26 @@ async def test_get_of_an_unknown_id_raises_not_found(make_client: MakeClient) ->
     assert len(api.requests) == 1
 
 
+async def test_get_refuses_an_answer_whose_id_is_another_lookups(make_client: MakeClient) -> None:
+    """Regression (issue 15): get(id) accepted an answer about another lookup."""
+    api = ScriptedApi(reply(200, lookup_json(ID_B)))
+    with pytest.raises(InvalidResponseError, match=f"{ID_B}.*not the '{ID_A}' asked for"):
+        await make_client(api).get(ID_A)
+
+
+async def test_the_get_fallback_refuses_an_answer_about_another_lookup(
+    make_client: MakeClient,
+) -> None:
+    api = RoutedApi(
+        {
+            BATCH: reply(404, {}),
+            f"GET /v1/api/enrichment/email/{ID_A}": reply(200, lookup_json(ID_B)),
+        }
+    )
+    with pytest.raises(InvalidResponseError, match="not the"):
+        await make_client(api).query([ID_A])
+
+
 async def test_get_refuses_an_id_that_would_change_the_url(make_client: MakeClient) -> None:
     api = ScriptedApi(CREATED)
     with pytest.raises(ValueError, match="id"):
@@ -407,6 +427,23 @@ async def test_the_fallback_keeps_to_the_concurrency_limit(make_client: MakeClie
     lookups = await make_client(handler, max_concurrency=3).query(ids)
     assert len(lookups) == 200
     assert peak == 3
+
+
+async def test_query_drops_lookups_for_ids_it_never_asked_for(make_client: MakeClient) -> None:
+    """Regression (issue 15): query(ids) kept lookups for ids never asked about."""
+    answer = [lookup_json(ID_C), lookup_json(ID_B, "pending"), lookup_json(ID_A)]
+    client = make_client(ScriptedApi(reply(200, answer)))
+    lookups = await client.query([ID_A, ID_B])
+    assert [lookup.id for lookup in lookups] == [ID_A, ID_B]
+    assert client.stats.unasked_lookups == 1
+
+
+async def test_query_keeps_the_first_of_two_answers_for_one_id(make_client: MakeClient) -> None:
+    answer = [lookup_json(ID_A, "pending"), lookup_json(ID_A, "completed")]
+    client = make_client(ScriptedApi(reply(200, answer)))
+    [lookup] = await client.query([ID_A])
+    assert lookup.status is Status.PENDING
+    assert client.stats.unasked_lookups == 1
 
 
 async def test_query_refuses_more_than_200_ids(make_client: MakeClient) -> None:

@@ -127,7 +127,7 @@ async def test_the_client_never_has_more_than_max_concurrency_requests_in_flight
         return created(request)
 
     async with AsyncSalesfinity(
-        KEY, transport=httpx.MockTransport(handler), max_concurrency=5
+        KEY, transport=httpx.MockTransport(handler), max_concurrency=5, pace=Pace()
     ) as client:
         await asyncio.gather(*(client.create(PROFILE) for _ in range(60)))
     assert peak == 5

@@ -28,8 +28,9 @@ def _tool(name: str) -> str:
         ["ruff", "check", "sfy_pandas", "tests", "benchmarks", ".ci"],
         ["ruff", "format", "--check", "sfy_pandas", "tests", "benchmarks", ".ci"],
         ["mypy", "sfy_pandas"],
+        ["lint-imports"],
     ],
-    ids=["ruff-check", "ruff-format", "mypy-strict"],
+    ids=["ruff-check", "ruff-format", "mypy-strict", "import-layers"],
 )
 def test_the_package_passes(command: list[str]):
     result = subprocess.run(

@@ -1,9 +1,10 @@
 """The ``sfy-pandas`` command: a thin click layer, one library call per command.
 
 Exit codes of ``enrich`` and ``status``: 0 every row has its final answer
-(``invalid`` cells included: no lookup can answer them); 1 some rows failed,
-timed out, were refused (``error``), were held back (``not-sent``) or are still
-running; 130 interrupted (the output holds the rows reached); 2 bad arguments.
+(``completed``, ``not-found``, ``failed``, ``timeout`` or ``invalid``); 1 some
+rows are still running, were held back (``not-sent``) or refused (``error``),
+or the run failed; 130 interrupted (the output holds the rows reached); 2 bad
+arguments.
 Any other failure is one ``Error:`` line and exit 1, never a traceback.
 The API key is read from ``SALESFINITY_API_KEY`` only, and never printed.
 """
@@ -11,42 +12,36 @@ The API key is read from ``SALESFINITY_API_KEY`` only, and never printed.
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, NoReturn, TypeVar
+from typing import NoReturn
 
 import click
 
-from .. import __version__
-from .._config import BASE_URL_ENV, JOURNAL_ENV
+from .._config import JOURNAL_ENV
+from .._version import __version__
+from ..frame._destination import check_writable
 from ..frame._files import (
-    DEFAULT_CHUNK_ROWS,
     ChunkWriter,
     check_destination,
     file_format,
     read_chunks,
 )
+from ..run import RunOptions
 from ..simulator._command import simulate
-from ._file_run import Totals, enrich_chunks, refresh_chunks
+from ._chunks import DiscardingWriter, Totals, enrich_chunks, refresh_chunks
+from ._options import CONTEXT, WholeHelpGroup, base_url_option, run_options
 from ._report import summary_table
 from ._support import (
-    SIMULATOR,
     BadArgument,
-    RunOptions,
     one_line_errors,
-    open_api,
+    open_enrichment,
     warnings_as_lines,
 )
 
 __all__ = ["cli", "main"]
 
-_F = TypeVar("_F", bound=Callable[..., Any])
 
-_CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
-_SECONDS = click.FloatRange(min=0.0, min_open=True)
-
-
-@click.group(context_settings=_CONTEXT)
+@click.group(cls=WholeHelpGroup, context_settings=CONTEXT)
 @click.version_option(__version__, prog_name="sfy-pandas")
 def cli() -> None:
     """Enrich leads with emails from the Salesfinity API.
@@ -67,51 +62,10 @@ def main() -> None:
     cli()
 
 
-# -- shared options ------------------------------------------------------------------
-
-
-def _base_url_option(help: str) -> Callable[[_F], _F]:
-    return click.option(
-        "--base-url",
-        metavar="URL",
-        envvar=BASE_URL_ENV,
-        show_envvar=True,
-        help=f"{help} [default: the Salesfinity API]",
-    )
-
-
-def _run_options(func: Any) -> Any:
-    for option in reversed(
-        [
-            click.option(
-                "--max-wait",
-                type=_SECONDS,
-                metavar="SECONDS",
-                help="Stop polling after this long; rows still running keep their lookup id "
-                "and 'sfy-pandas status' finishes them later. [default: wait until all are final]",
-            ),
-            click.option(
-                "--chunk-rows",
-                type=click.IntRange(min=1),
-                default=DEFAULT_CHUNK_ROWS,
-                show_default=True,
-                metavar="N",
-                help="Rows read, enriched and written at a time (CSV and Parquet); "
-                "memory use follows it, not the file's size.",
-            ),
-            click.option("--quiet", "-q", is_flag=True, help="No progress line."),
-            # Not in the help: the simulator answers in a second, the real API in ~45 s.
-            click.option("--poll-interval", type=_SECONDS, default=1.0, hidden=True),
-        ]
-    ):
-        func = option(func)
-    return func
-
-
 # -- enrich --------------------------------------------------------------------------
 
 
-@cli.command("enrich", context_settings=_CONTEXT)
+@cli.command("enrich", context_settings=CONTEXT)
 @click.argument(
     "input_path", metavar="INPUT", type=click.Path(exists=True, dir_okay=False, path_type=Path)
 )
@@ -151,8 +105,8 @@ def _run_options(func: Any) -> Any:
     help="SQLite file that makes a rerun resume instead of re-sending; 'off' for none. "
     "[default: journal.sqlite3 in your user cache directory]",
 )
-@_base_url_option("The API to use; 'simulator' starts the bundled simulator (fake emails).")
-@_run_options
+@base_url_option("The API to use; 'simulator' starts the bundled simulator (fake emails).")
+@run_options
 def enrich(
     *,
     input_path: Path,
@@ -181,9 +135,12 @@ def enrich(
     journal resumes it without re-sending.
 
     \b
-    Exit codes: 0 every row answered (invalid cells included), 1 some rows
-    failed, were refused, not sent or are still running, 130 interrupted
-    (the rows reached are written), 2 bad arguments.
+    Exit codes:
+      0    every row has a final answer: completed, not-found, failed,
+           timeout or invalid (failed and timeout are the API's answers)
+      1    rows still running, not-sent or error, or the run failed
+      130  interrupted (the rows reached are written)
+      2    bad arguments
 
     \b
     Example:
@@ -193,6 +150,7 @@ def enrich(
       sfy-pandas enrich leads.csv -c linkedin_url --base-url simulator   # fake emails
     """
     with one_line_errors():
+        given_out = out
         out = out or input_path.with_name(f"{input_path.stem}_enriched{input_path.suffix}")
         file_format(input_path)
         check_destination(out)
@@ -201,33 +159,45 @@ def enrich(
                 "--out must not be INPUT: an interrupted run would lose the rows not reached "
                 "(to refresh an enriched file in place, use sfy-pandas status)"
             )
-        run = RunOptions(poll_interval, max_wait, quiet)
-        with open_api(base_url, journal, run, dry_run=dry_run) as (api, sim):
-            with ChunkWriter(out) as writer, warnings_as_lines():
+        check_writable(out)
+        options = RunOptions(
+            type=kind,
+            max_credits=max_credits,
+            dry_run=dry_run,
+            base_url=base_url,
+            journal=journal,
+            poll_interval=poll_interval,
+            max_wait=max_wait,
+        )
+        # A dry run only prints its estimate, unless --out asks for the file.
+        write = not dry_run or given_out is not None
+        with open_enrichment(options) as (enrichment, requests_seen):
+            with _writer(out if write else None) as writer, warnings_as_lines():
                 try:
                     totals = enrich_chunks(
                         read_chunks(input_path, chunk_rows),
                         writer,
                         column,
-                        api,
-                        type=kind,
+                        enrichment,
                         external_id=external_id,
-                        max_credits=max_credits,
-                        dry_run=dry_run,
+                        progress=None if quiet else "text",
                         on_chunk=None if quiet else _chunk_line,
                     )
+                    writer.commit()
+                except OSError as exc:  # a full disk, say: say where the answers are kept
+                    _commit_reached(writer, out)
+                    raise _write_failed(exc, out, enrichment.journal_path) from None
                 except Exception:
                     _commit_reached(writer, out)
                     raise
-                writer.commit()
-            requests = None if sim is None else sum(sim.ledger.requests.values())
-    _finish(totals, out, requests=requests, simulated=sim is not None)
+            requests = None if requests_seen is None else requests_seen()
+    _finish(totals, out if write else None, requests=requests, simulated=requests_seen is not None)
 
 
 # -- status --------------------------------------------------------------------------
 
 
-@cli.command("status", context_settings=_CONTEXT)
+@cli.command("status", context_settings=CONTEXT)
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option(
     "--out",
@@ -235,8 +205,8 @@ def enrich(
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write the refreshed file here. [default: FILE, in place]",
 )
-@_base_url_option("The API the file was enriched with.")
-@_run_options
+@base_url_option("The API the file was enriched with.")
+@run_options
 def status(
     *,
     file: Path,
@@ -265,21 +235,20 @@ def status(
         out = out or file
         file_format(file)
         check_destination(out)
-        if base_url == SIMULATOR:
-            raise BadArgument(
-                "--base-url simulator starts a new simulator, which knows none of the file's "
-                "lookup ids; pass the URL of the API the file was enriched with"
-            )
-        run = RunOptions(poll_interval, max_wait, quiet)
+        check_writable(out)
+        options = RunOptions(
+            base_url=base_url, journal="off", poll_interval=poll_interval, max_wait=max_wait
+        )
         with (
-            open_api(base_url, None, run, dry_run=False) as (api, _),
+            open_enrichment(options) as (enrichment, _),
             ChunkWriter(out) as writer,
             warnings_as_lines(),
         ):
             totals = refresh_chunks(
                 read_chunks(file, chunk_rows),
                 writer,
-                api,
+                enrichment,
+                progress=None if quiet else "text",
                 on_chunk=None if quiet else _chunk_line,
             )
             writer.commit()
@@ -289,7 +258,7 @@ def status(
 # -- demo ----------------------------------------------------------------------------
 
 
-@cli.command("demo", context_settings=_CONTEXT)
+@cli.command("demo", context_settings=CONTEXT)
 @click.option(
     "--rows",
     type=click.IntRange(min=1),
@@ -351,7 +320,11 @@ def _chunk_line(first: int, last: int) -> None:
     click.echo(f"Rows {first:,} to {last:,}:", err=True)
 
 
-def _commit_reached(writer: ChunkWriter, out: Path) -> None:
+def _writer(out: Path | None) -> ChunkWriter | DiscardingWriter:
+    return DiscardingWriter() if out is None else ChunkWriter(out)
+
+
+def _commit_reached(writer: ChunkWriter | DiscardingWriter, out: Path) -> None:
     """Keep the rows written before a failure; a failing commit must not hide the cause."""
     with contextlib.suppress(OSError):
         writer.commit()
@@ -359,10 +332,27 @@ def _commit_reached(writer: ChunkWriter, out: Path) -> None:
             click.echo(f"{writer.rows:,} rows were written to {out} before the error.", err=True)
 
 
-def _finish(totals: Totals, out: Path, *, requests: int | None, simulated: bool) -> NoReturn:
+def _write_failed(exc: OSError, out: Path, journal: Path | None) -> click.ClickException:
+    reason = exc.strerror or str(exc)
+    if journal is None:
+        kept = "the journal is off, so the answers of the rows not written are lost"
+    else:
+        kept = (
+            f"every answer received is kept in the journal {journal}: run the same command "
+            "again (with another --out) and nothing is sent or paid again"
+        )
+    return click.ClickException(f"could not write {out} ({reason}); {kept}")
+
+
+def _finish(totals: Totals, out: Path | None, *, requests: int | None, simulated: bool) -> NoReturn:
+    """Print the summary and what was written; exit with the run's code."""
     click.echo(summary_table(totals, requests=requests))
-    verb = "Dry run: wrote" if totals.dry_run else "Wrote"
-    click.echo(f"\n{verb} {totals.rows:,} rows to {out}" + (" (fake emails)" if simulated else ""))
+    if out is None:
+        click.echo("\nDry run: nothing written (--out writes the rows with their estimate).")
+    else:
+        verb = "Dry run: wrote" if totals.dry_run else "Wrote"
+        fake = " (fake emails)" if simulated else ""
+        click.echo(f"\n{verb} {totals.rows:,} rows to {out}{fake}")
     if totals.interrupted:
         click.echo(
             "Interrupted. Run the same command again to finish: lookups already created "

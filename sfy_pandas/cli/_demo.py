@@ -16,7 +16,9 @@ import pandas as pd
 
 from .._sample import messy_leads, sample_leads_path
 from ..frame._files import ChunkWriter, read_chunks
-from ._file_run import Api, Totals, enrich_chunks
+from ..run import Enrichment, RunOptions
+from ..run._target import Target
+from ._chunks import Totals, enrich_chunks
 
 __all__ = ["DEMO_COLUMN", "DemoResult", "demo_leads", "run_demo"]
 
@@ -67,14 +69,14 @@ def run_demo(
         tempfile.TemporaryDirectory(prefix="sfy-demo-") as scratch,
         ChunkWriter(out) as writer,
     ):
-        api = Api(
-            base_url=server.base_url,
-            api_key=server.api_key,
-            journal=str(Path(scratch) / "journal.sqlite3"),
-            poll_interval=poll_interval,
-            progress="text" if progress else None,
+        options = RunOptions(
+            journal=str(Path(scratch) / "journal.sqlite3"), poll_interval=poll_interval
         )
-        totals = enrich_chunks([leads], writer, DEMO_COLUMN, api)
+        target = Target(server.base_url, server.api_key, "simulator")
+        with Enrichment(options, target=target) as enrichment:
+            totals = enrich_chunks(
+                [leads], writer, DEMO_COLUMN, enrichment, progress="text" if progress else None
+            )
         writer.commit()
         requests = sum(server.ledger.requests.values())
     found = leads[leads["salesfinity_email"].notna()]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from .._models import STATUS_ORDER
 from ..progress._snapshot import format_duration
-from ._file_run import Totals
+from ._chunks import Totals
 
 __all__ = ["summary_table"]
 

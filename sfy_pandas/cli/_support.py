@@ -1,39 +1,30 @@
-"""What every ``sfy-pandas`` file command shares: errors as one line, the API, warnings.
+"""What every ``sfy-pandas`` file command shares: errors as one line, the run, warnings.
 
-Kept apart from the commands so ``_cli.py`` reads as the list of commands.
+Kept apart from the commands so ``_commands.py`` reads as the list of commands.
 """
 
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 import sqlite3
-import tempfile
 import warnings
-from collections.abc import Iterator
-from pathlib import Path
-from typing import TYPE_CHECKING, NoReturn
+from collections.abc import Callable, Iterator
 
 import click
 
-from .._config import API_KEY_ENV, resolve_api_key, resolve_base_url
+from .._config import SIMULATOR, resolve_api_key, resolve_base_url
 from .._errors import SalesfinityError
-from ._file_run import Api
-
-if TYPE_CHECKING:
-    from ..simulator import ServerHandle
+from ..run import Enrichment, RunOptions
+from ..run._target import Target, bundled_simulator
 
 __all__ = [
     "SIMULATOR",
     "BadArgument",
-    "RunOptions",
     "one_line_errors",
-    "open_api",
+    "open_enrichment",
     "warnings_as_lines",
 ]
 
-#: The ``--base-url`` that starts the bundled simulator.
-SIMULATOR = "simulator"
 _DRY_RUN_KEY = "dry-run"  # a dry run sends nothing, so it needs no real key
 
 
@@ -71,59 +62,31 @@ def _message(exc: BaseException) -> str:
     return text.strip().splitlines()[0] if text.strip() else type(exc).__name__
 
 
-@dataclasses.dataclass(frozen=True)
-class RunOptions:
-    """The options every file command shares, turned into an :class:`Api`."""
-
-    poll_interval: float
-    max_wait: float | None
-    quiet: bool
-
-    def api(self, base_url: str, api_key: str, journal: str | None) -> Api:
-        return Api(
-            base_url,
-            api_key,
-            journal,
-            poll_interval=self.poll_interval,
-            max_wait=self.max_wait,
-            progress=None if self.quiet else "text",
-        )
-
-
 @contextlib.contextmanager
-def open_api(
-    base_url: str | None, journal: str | None, run: RunOptions, *, dry_run: bool
-) -> Iterator[tuple[Api, ServerHandle | None]]:
-    """The API to talk to: the real one (key from the environment), or a simulator.
+def open_enrichment(
+    options: RunOptions,
+) -> Iterator[tuple[Enrichment, Callable[[], int] | None]]:
+    """The run every chunk of a file goes through, and, when simulated, a count of the
+    requests the simulator has received since.
 
-    A simulator gets a temporary journal unless one is given: its ids die with it.
+    The key comes from the environment only. A dry run sends nothing, so it needs no key.
     """
-    if base_url == SIMULATOR:
-        from ..simulator import serve_in_thread
+    requests = None
+    if options.base_url == SIMULATOR:
+        click.echo("Using the bundled simulator: the emails are FAKE.", err=True)
+        server = bundled_simulator()
+        before = sum(server.ledger.requests.values())
 
-        with contextlib.ExitStack() as stack:
-            server = stack.enter_context(serve_in_thread())
-            if journal is None:
-                scratch = stack.enter_context(tempfile.TemporaryDirectory(prefix="sfy-"))
-                journal = str(Path(scratch) / "journal.sqlite3")
-            click.echo("Using the bundled simulator: the emails are FAKE.", err=True)
-            yield run.api(server.base_url, server.api_key, journal), server
-        return
-    url = resolve_base_url(base_url)
-    key = resolve_api_key(None)
-    if key is None:
-        if not dry_run:
-            _no_key()
-        key = _DRY_RUN_KEY
-    yield run.api(url, key, journal), None
+        def requests() -> int:
+            return sum(server.ledger.requests.values()) - before
 
-
-def _no_key() -> NoReturn:
-    raise BadArgument(
-        f"no API key: set it in the environment (export {API_KEY_ENV}=...); "
-        "it is never taken on the command line, where shell history would keep it. "
-        "To try without a key: --base-url simulator (fake emails)"
-    )
+        target = None
+    else:
+        url = resolve_base_url(options.base_url)
+        key = resolve_api_key(None)
+        target = Target(url, key or _DRY_RUN_KEY) if key or options.dry_run else None
+    with Enrichment(options, target=target) as enrichment:
+        yield enrichment, requests
 
 
 @contextlib.contextmanager

@@ -144,7 +144,11 @@ class AsyncSalesfinity:
         limits = AnswerLimits(max_answer_bytes, answer_timeout)
         self._http = self._http_client(http_client, transport, _timeout(timeout), max_concurrency)
         self._owns_http = http_client is None
-        self.stats = ClientStats(concurrency_limit=max_concurrency, rate_cap=self._pacer.rate)
+        self.stats = ClientStats(
+            concurrency_limit=max_concurrency,
+            rate_cap=self._pacer.rate,
+            rate_estimate=pace.estimate,  # what other clients of the key have measured
+        )
         self._sender = Sender(
             self._http,
             base_url=self._base_url,

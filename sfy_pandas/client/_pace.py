@@ -10,23 +10,26 @@ requests accepted between 429s are therefore a direct measure of the limit:
    sent at, and each 429 to a request sent after the last cut halves it again,
    until there are enough answers between 429s to measure.
 2. **Probe**: send a little above the measured rate, climbing while no 429
-   comes, so the bucket stays empty and every 429 refines the measure (the best
-   of the spans that end at the latest 429, minus one answer for the jitter at
-   its ends).
+   comes, so the bucket stays empty and every 429 refines the measure: the
+   answers accepted since the first 429 of the span over the time since. A
+   pause (few answers for a long time) starts the span afresh, as the bucket
+   may have overflowed meanwhile.
 3. **Settle**: once a span holds ``SETTLE_ACCEPTED`` answers, pace at
-   ``MARGIN`` of the measure, climbing very slowly so a limit that rises is
-   found again. A 429 there, after a long spell, means the climb just passed
-   the limit: settle at ``MARGIN`` of that rate. Soon after a change, the limit
-   has dropped: probe afresh.
+   ``MARGIN`` of the measure, climbing very slowly with the answers (never
+   with idle time), so a limit that rises is found again. A 429 there, after a
+   long spell, means the climb just passed the limit: settle at ``MARGIN`` of
+   that rate. Soon after a change, the limit has dropped: probe afresh.
 
 The pace is a model of the API's bucket: its rate, and the burst measured from
 the first spell (what was accepted before the first 429, less the rate times
 its length), so a run that starts after a pause sends its burst at once, as the
 API allows.
 
-Rate-limit headers, when a server sends them, cap the pace: ``RateLimit-Policy``
-(``100;w=60``), or ``*-Remaining`` requests until ``*-Reset``. No I/O here; the
-clock is passed in.
+A ``Retry-After`` is not used for the measure: a token bucket's is the time to
+its next token rounded up to whole seconds, so it says little about the rate.
+It is the refused request's wait (``_sending.py``). Rate-limit headers, when a
+server sends them, cap the pace: ``RateLimit-Policy`` (``100;w=60``), or
+``*-Remaining`` requests until ``*-Reset``. No I/O here; the clock is passed in.
 
 One :class:`Pace` serves every client of the process that uses the same API key
 at the same base URL (:func:`shared_pace`), so a second run, or the next chunk
@@ -47,12 +50,12 @@ from collections.abc import Mapping
 __all__ = ["MARGIN", "SETTLE_ACCEPTED", "Pace", "header_rate", "shared_pace"]
 
 #: Settle at this share of the measured limit: a little headroom for jitter.
-MARGIN = 0.97
+MARGIN = 0.96
 #: While probing, send this much above the measure, so the bucket stays empty.
 PROBE_OVERSHOOT = 1.05
-#: Answers accepted between the 429s of one span needed to settle (about 3 %
+#: Answers accepted between the 429s of one span needed to settle (about 2 %
 #: precision: the ends of a span are uncertain by about one answer).
-SETTLE_ACCEPTED = 30
+SETTLE_ACCEPTED = 60
 #: Answers needed before a span is used at all; below it a 429 halves the pace.
 MIN_ACCEPTED = 4
 #: Relative climb per second while probing (no 429 for a while: the limit is higher).
@@ -60,8 +63,14 @@ PROBE_CLIMB = 0.5
 #: ... and before anything is measured: a first cut that fell below the limit
 #: (a client that could hardly send faster than the limit) recovers in a blink.
 START_CLIMB = 2.0
-#: Relative climb per second once settled, so a limit that rises is found again.
-SETTLED_CLIMB = 0.001
+#: A probe climbs to at most this many times its base, plus one (a pause is not
+#: a reason to come back at a multiple of the limit).
+MAX_CLIMB = 2.0
+#: Relative climb per answer once settled, so a limit that rises is found again
+#: (10 % per 1,000 answers).
+SETTLED_CLIMB = 0.0001
+#: ... and at most this much per second (a fast key climbs no faster than a slow one).
+SETTLED_CLIMB_PER_SECOND = 0.002
 #: The pace never goes below this many requests/s.
 MIN_RATE = 0.2
 #: The window over which the rate just sent at is measured, in seconds.
@@ -83,7 +92,6 @@ class Pace:
     def __init__(self) -> None:
         self._base: float | None = None  # requests/s when last set; None: no pace yet
         self._since = 0.0  # when it was set: the climb counts from here
-        self._climb = PROBE_CLIMB
         self._settled = False
         self._changed_at = float("-inf")  # 429s to requests sent before say nothing new
         self._accepted = 0
@@ -108,7 +116,14 @@ class Pace:
         """Requests/s allowed right now (None: no limit known)."""
         rate = None
         if self._base is not None:
-            rate = self._base * (1.0 + self._climb * max(0.0, now - self._since))
+            if self._settled:  # climbs with answers and time: an idle key stays put
+                answers = self._accepted - self._accepted_at_change
+                climb = min(SETTLED_CLIMB * answers, SETTLED_CLIMB_PER_SECOND * (now - self._since))
+            else:
+                climb = min(MAX_CLIMB, PROBE_CLIMB * max(0.0, now - self._since))
+                if self.estimate is None:
+                    climb = min(MAX_CLIMB, START_CLIMB * max(0.0, now - self._since))
+            rate = self._base * (1.0 + climb)
         if self._cap is not None and now < self._cap_until:
             rate = self._cap if rate is None else min(rate, self._cap)
         return rate
@@ -223,22 +238,22 @@ class Pace:
     def _add_point(self, now: float) -> None:
         """Add a 429 to the span; after a long quiet spell, start the span afresh.
 
-        Many answers since the last 429 mean the client sent below the limit for a
-        while, and the API's bucket may have overflowed: counting across that would
-        read the limit low.
+        Many answers since the last 429, or few over a long time (a pause), mean the
+        client sent below the limit for a while, and the API's bucket may have
+        overflowed: counting across that would read the limit low.
         """
         span = self._span
-        if span and self._accepted - span[-1][1] > SETTLE_ACCEPTED:
-            span.clear()
+        if span:
+            last, accepted_at_last = span[-1]
+            accepted = self._accepted - accepted_at_last
+            idle = self.estimate is not None and accepted < 0.5 * self.estimate * (now - last)
+            if accepted > SETTLE_ACCEPTED or (idle and now - last > 1.0):
+                span.clear()
         span.append((now, self._accepted))
 
     def _set(self, rate: float, now: float, *, settled: bool) -> None:
         self._base = max(MIN_RATE, rate)
         self._since = now
-        if settled:
-            self._climb = SETTLED_CLIMB
-        else:
-            self._climb = START_CLIMB if self.estimate is None else PROBE_CLIMB
         self._settled = settled
         self._changed_at = now
         self._accepted_at_change = self._accepted

@@ -1,16 +1,16 @@
 """An enrichment run as the analyst holds it: wait for it, stop it, read its summary.
 
-The engine runs on the background loop thread and hands batches of updates to a
-thread-safe queue; the thread that waits (the notebook's) drains the queue,
-counts each batch, redraws progress and, when the run ends, writes every
-profile's last answer into the frame in one assignment, so pandas and the widget
-are only ever touched from the caller's thread.
+The engine runs on the background loop thread. Its updates are counted there
+(:class:`Tally`) and the progress view is redrawn from there, so the widget
+moves while the analyst works in other cells (``wait=False``). The frame is
+only ever written from the analyst's thread: when ``wait()`` or ``status()``
+ends, or between cells through IPython's ``pre_run_cell`` event; never from the
+loop thread while a cell might be reading it.
 
-Why once at the end: pandas' ``string`` columns are Arrow arrays, and writing a
-few rows into one copies the whole column, so writing each batch as it came
-made a run quadratic in the frame's length (10,000 rows: 46 of 54 s spent in
-those writes). Nobody can read the frame while ``wait()`` runs anyway: the
-waiting thread is the only one that drains the queue.
+Why not as answers come: pandas' ``string`` columns are Arrow arrays, and
+writing a few rows into one copies the whole column, so writing each batch as
+it came made a run quadratic in the frame's length (10,000 rows: 46 of 54 s
+spent in those writes).
 """
 
 from __future__ import annotations
@@ -19,52 +19,44 @@ import asyncio
 import concurrent.futures
 import contextlib
 import queue
-import signal
 import sys
-import threading
 import time
 import warnings
 import weakref
-from collections.abc import Callable, Coroutine, Iterator
-from dataclasses import dataclass
-from types import FrameType
+from collections.abc import Callable, Coroutine
 from typing import Any
 
 import pandas as pd
 
-from .._models import Status
-from ..engine._engine import Engine, RunStats, Update
+from ..engine._engine import RunStats, Update
 from ..frame import _rows as _frame
-from ..journal._journal import ProfileKey
 from ..progress._snapshot import Outcome, ProgressSnapshot, ProgressView, format_summary
-from . import _runner
+from . import _loop
+from ._enrichment import BatchStop
+from ._registry import Registry, interrupt_flag
+from ._tally import Tally
 
-__all__ = ["EnrichmentRun"]
+__all__ = ["Batch", "EnrichmentRun", "last_run"]
 
-#: How often the waiting thread wakes to apply updates and redraw.
+#: One batch, as the run starts it: given where to leave the engine (to stop
+#: it), where updates go and where warnings go, the coroutine that runs it.
+Batch = Callable[
+    [BatchStop, Callable[[list[Update]], None], Callable[[str], None]],
+    Coroutine[Any, Any, RunStats],
+]
+
+#: How often the waiting thread wakes to show warnings and redraw the clock.
 _DRAIN_INTERVAL = 0.1
 #: After a hard stop, how long the engine may take to write down what it holds.
 _SETTLE_SECONDS = 5.0
 
 
-@dataclass
-class _EngineSlot:
-    """Where the loop thread leaves the engine, so another thread can stop it."""
-
-    engine: Engine | None = None
-    stop_requested: bool = False
-
-    def stop(self) -> None:  # runs on the loop thread
-        self.stop_requested = True
-        if self.engine is not None:
-            self.engine.stop()
-
-
 class EnrichmentRun:
     """One ``enrich()`` or ``status()`` call; its repr is a short summary.
 
-    With ``wait=False`` the call returns at once: :meth:`wait` (or the frame's
-    ``status()``) brings the frame up to date.
+    With ``wait=False`` the call returns at once and the progress view keeps
+    moving; :meth:`wait` (or the frame's ``status()``, or simply running the
+    next cell) brings the frame up to date.
     """
 
     def __init__(
@@ -77,46 +69,74 @@ class EnrichmentRun:
         resume_hint: str = "",
     ) -> None:
         self._frame_ref = weakref.ref(frame)
-        self._rows = row_map
+        self._tally = Tally(row_map)
         self._view = view
         self._note = note
         self._resume_hint = resume_hint
-        # Batches of updates, or a warning for the analyst (shown from this thread,
-        # where the caller's warning filters apply).
-        self._queue: queue.SimpleQueue[list[Update] | str] = queue.SimpleQueue()
-        self._slot = _EngineSlot()
+        # Warnings for the analyst, shown from the analyst's thread, where the
+        # caller's warning filters apply.
+        self._warnings: queue.SimpleQueue[str] = queue.SimpleQueue()
+        self._slot = BatchStop()
         self._future: concurrent.futures.Future[RunStats] | None = None
         self._started = time.monotonic()
-        self._finished_at: float | None = None
+        self._ended_at: float | None = None
         self._stats: RunStats | None = None
         self._closed = False
-        self._resumed = 0
-        self._credits = 0
-        # Each profile's newest update not yet in the frame. Written as they come
-        # when the engine runs on the caller's own loop (aenrich), else at the end.
-        self._unwritten: dict[ProfileKey, Update] = {}
-        self._defer_writes = False
+        self._view_closed = False
 
-    # -- starting ------------------------------------------------------------
+    # -- starting (the run object's side, not the analyst's) -----------------
 
-    def enqueue(self, updates: list[Update]) -> None:
-        """The engine's update callback: runs on the loop thread, only queues."""
-        self._queue.put(updates)
+    def _start(self, batch: Batch) -> None:
+        """Start the batch on the background loop; updates are counted and drawn there."""
+        self._future = _loop.submit(batch(self._slot, self._on_updates, self._warnings.put))
+        self._future.add_done_callback(self._engine_ended)
+        _RUNS.remember(self)
+        _catch_up_between_cells()
 
-    def enqueue_warning(self, message: str) -> None:
-        """The engine's warning callback: runs on the loop thread, only queues."""
-        self._queue.put(message)
+    async def _run_here(self, batch: Batch) -> None:
+        """Run the batch on the caller's own loop, writing the frame as answers come."""
+        _RUNS.remember(self)
+        try:
+            stats = await batch(self._slot, self._on_updates_here, _warn_here)
+        except BaseException:
+            self._close(stopped=True, hint=False)
+            raise
+        self._ended_at = time.monotonic()
+        self._finish_with(stats)
 
-    def start(self, make_engine: Callable[[_EngineSlot], Coroutine[Any, Any, RunStats]]) -> None:
-        """Start the engine on the background loop."""
-        self._defer_writes = True
-        self._future = _runner.submit(make_engine(self._slot))
-        _ACTIVE[id(self._frame_ref())] = self
+    def _on_updates(self, updates: list[Update]) -> None:
+        """The engine's update callback on the loop thread: count and redraw, no frame."""
+        self._tally.add(updates)
+        self._redraw()
+
+    def _on_updates_here(self, updates: list[Update]) -> None:
+        self._tally.add(updates)
+        self._write_frame()
+        self._redraw()
+
+    def _engine_ended(self, future: concurrent.futures.Future[RunStats]) -> None:
+        """When the engine returns (loop thread): stop the clock, draw the last figures."""
+        self._ended_at = time.monotonic()
+        if not future.cancelled() and future.exception() is None:
+            self._close_view(stopped=future.result().interrupted)
+
+    def _redraw(self) -> None:
+        with self._tally.lock:
+            if not self._view_closed:
+                self._view.update(self._snapshot())
+
+    def _close_view(self, *, stopped: bool) -> None:
+        with self._tally.lock:
+            if self._view_closed:
+                return
+            self._view_closed = True
+            snapshot = self._snapshot()
+            self._view.close(snapshot, Outcome.of(snapshot, stopped=stopped))
 
     # -- waiting -------------------------------------------------------------
 
     def wait(self) -> EnrichmentRun:
-        """Block until the run ends, keeping the frame and progress up to date.
+        """Block until the run ends, then write its answers into the frame.
 
         An interrupt (Jupyter's stop button, Ctrl-C) stops the run: nothing more
         is created, every id already received is kept, and the rows not sent are
@@ -126,17 +146,16 @@ class EnrichmentRun:
         future = self._future
         if future is None or self._closed:
             return self
-        with _interrupt_flag() as interrupted:
+        with interrupt_flag() as interrupted:
             asked_to_stop = False
             try:
                 while not future.done():
                     if interrupted.is_set() and not asked_to_stop:
                         asked_to_stop = True
-                        _runner.call_soon(self._slot.stop)
-                    # Wake on the interval (or the end), not on every update: one
-                    # wake per create would cost the engine's thread a switch each.
+                        _loop.call_soon(self._slot.stop)
                     concurrent.futures.wait([future], timeout=_DRAIN_INTERVAL)
-                    self._drain()
+                    self._show_warnings()
+                    self._redraw()  # the clock moves even while no answer comes
             except KeyboardInterrupt:
                 # The second interrupt: abandon creates still in flight (the next
                 # run counts them in doubt) and end now.
@@ -147,47 +166,39 @@ class EnrichmentRun:
             raise KeyboardInterrupt
         return self
 
-    def _drain(self) -> None:
-        """Take everything the engine has queued so far, without waiting."""
-        batches: list[Update] = []
-        try:
-            item = self._queue.get_nowait()
-            while True:
-                if isinstance(item, str):
-                    warnings.warn(item, UserWarning, stacklevel=4)
-                else:
-                    batches.extend(item)
-                item = self._queue.get_nowait()
-        except queue.Empty:
-            pass
-        self.ingest(batches)
+    def stop(self) -> EnrichmentRun:
+        """Stop a run started with ``wait=False``: nothing more is created.
 
-    def ingest(self, updates: list[Update]) -> None:
-        """Count updates, keep them for the frame, redraw; only from the caller's thread."""
-        if updates:
-            self._credits += sum(
-                1
-                for u in updates
-                if u.status is Status.COMPLETED
-                and not u.cached
-                and self._rows.status_of.get(u.key) is not Status.COMPLETED
-            )
-            self._rows.apply(updates)
-            self._resumed += sum(len(self._rows.rows[u.key]) for u in updates if u.cached)
-            for update in updates:
-                self._unwritten[update.key] = update
-            if not self._defer_writes:
-                self._write_frame()
-        self._view.update(self.snapshot())
+        Every id already received is kept, rows not sent are marked
+        ``not-sent``, and the frame is brought up to date before this returns.
+        """
+        if self._future is not None and not self._closed:
+            _loop.call_soon(self._slot.stop)
+            concurrent.futures.wait([self._future])
+            self._finish(self._future, stopped=True)
+        return self
+
+    def _show_warnings(self) -> None:
+        with contextlib.suppress(queue.Empty):
+            while True:
+                warnings.warn(self._warnings.get_nowait(), UserWarning, stacklevel=4)
 
     def _write_frame(self) -> None:
-        """Write each profile's newest update to all its rows, in one assignment."""
-        if not self._unwritten:
-            return
+        """Write each profile's newest answer to all its rows, in one assignment."""
+        updates = self._tally.take_unwritten()
         frame = self._frame_ref()
-        if frame is not None:
-            _frame.write_updates(frame, self._rows.rows, self._unwritten.values())
-        self._unwritten.clear()
+        if updates and frame is not None:
+            _frame.write_updates(frame, self._tally.rows.rows, updates)
+
+    def _catch_up(self) -> None:
+        """Between two cells (the analyst's thread): write what came in, finish if ended."""
+        self._show_warnings()
+        future = self._future
+        ended = future is not None and future.done() and not future.cancelled()
+        if ended and future is not None and future.exception() is None:
+            self._finish(future)
+            return
+        self._write_frame()
 
     def _finish(
         self, future: concurrent.futures.Future[RunStats], *, stopped: bool = False
@@ -197,14 +208,14 @@ class EnrichmentRun:
         except (concurrent.futures.CancelledError, asyncio.CancelledError):
             stats, stopped = None, True
         except BaseException as exc:
-            self._drain()
+            self._show_warnings()
             self._close(stopped=True, hint=False)  # the error says what happened
             raise exc from None
-        self._drain()
-        self.finish(stats, stopped=stopped)
+        self._show_warnings()
+        self._finish_with(stats, stopped=stopped)
 
-    def finish(self, stats: RunStats | None, *, stopped: bool = False) -> None:
-        """Record the engine's figures and close the progress view."""
+    def _finish_with(self, stats: RunStats | None, *, stopped: bool = False) -> None:
+        """Record the engine's figures, write the frame, close the progress view."""
         self._stats = stats
         self._close(stopped=stopped or bool(stats and stats.interrupted))
 
@@ -212,11 +223,10 @@ class EnrichmentRun:
         if self._closed:
             return
         self._closed = True
-        self._finished_at = time.monotonic()
+        if self._ended_at is None:
+            self._ended_at = time.monotonic()
         self._write_frame()
-        _ACTIVE.pop(id(self._frame_ref()), None)
-        snapshot = self.snapshot()
-        self._view.close(snapshot, Outcome.of(snapshot, stopped=stopped))
+        self._close_view(stopped=stopped)
         if stopped and hint and self._resume_hint:
             print(self._resume_hint, file=sys.stderr)
 
@@ -235,7 +245,7 @@ class EnrichmentRun:
     @property
     def counts(self) -> dict[str, int]:
         """Rows per status, as strings, without the empty ones."""
-        return {status.value: n for status, n in self._counts().items() if n}
+        return {status.value: n for status, n in self._tally.counts().items()}
 
     @property
     def credits_used(self) -> int:
@@ -243,69 +253,59 @@ class EnrichmentRun:
 
         Answers reused from the journal cost nothing and are not counted.
         """
-        return self._credits
+        return self._tally.credits
 
-    @property
-    def elapsed(self) -> float:
-        end = self._finished_at if self._finished_at is not None else time.monotonic()
-        return end - self._started
-
-    def snapshot(self) -> ProgressSnapshot:
+    def _snapshot(self) -> ProgressSnapshot:
+        end = self._ended_at if self._ended_at is not None else time.monotonic()
         return ProgressSnapshot(
-            total=self._rows.total,
-            counts=self._counts(),
-            credits_used=self.credits_used,
-            elapsed=self.elapsed,
+            total=self._tally.rows.total,
+            counts=self._tally.counts(),
+            credits_used=self._tally.credits,
+            elapsed=end - self._started,
             note=self._note,
-            resumed=self._resumed,
+            resumed=self._tally.reused_rows,
         )
 
-    def _counts(self) -> dict[Status, int]:
-        return {status: n for status, n in self._rows.counts.items() if n}
-
     def __repr__(self) -> str:
-        snapshot = self.snapshot()
+        snapshot = self._snapshot()
         if not self._closed:
             return f"<EnrichmentRun running: {format_summary(snapshot)}>"
         outcome = Outcome.of(snapshot, stopped=bool(self._stats and self._stats.interrupted))
         return f"<EnrichmentRun {format_summary(snapshot, outcome=outcome)}>"
 
 
-@contextlib.contextmanager
-def _interrupt_flag() -> Iterator[threading.Event]:
-    """Turn the first SIGINT into a flag while a run is being waited for.
+def _warn_here(message: str) -> None:
+    warnings.warn(message, UserWarning, stacklevel=2)
 
-    A ``KeyboardInterrupt`` raised at an arbitrary line could land between
-    counting a batch and writing it into the frame; a flag lets the waiting loop
-    stop the run at a safe point. A second interrupt raises as usual. Outside
-    the main thread signals cannot be caught, and the flag simply stays unset.
-    """
-    flag = threading.Event()
-    if threading.current_thread() is not threading.main_thread():
-        yield flag
+
+_RUNS: Registry[EnrichmentRun] = Registry(lambda run: run._frame_ref())
+
+
+def last_run(frame: pd.DataFrame) -> EnrichmentRun | None:
+    """The last run started on ``frame``, finished or not."""
+    return _RUNS.last(frame)
+
+
+_hooked = False
+
+
+def _catch_up_between_cells() -> None:
+    """In IPython, bring every running frame up to date before each cell runs."""
+    global _hooked  # noqa: PLW0603 - one hook per process is the point
+    if _hooked:
         return
-    previous = signal.getsignal(signal.SIGINT)
-
-    def on_interrupt(signum: int, frame: FrameType | None) -> None:
-        if flag.is_set():
-            raise KeyboardInterrupt
-        flag.set()
-
-    signal.signal(signal.SIGINT, on_interrupt)
     try:
-        yield flag
-    finally:
-        signal.signal(signal.SIGINT, previous)
+        from IPython import get_ipython
+    except ImportError:
+        return
+    events = getattr(get_ipython(), "events", None)
+    if events is None:
+        return
+    events.register("pre_run_cell", _catch_up_all)
+    _hooked = True
 
 
-#: Runs still going (``wait=False``), by the id of their frame, so ``status()``
-#: on that frame can bring it up to date first. Held only until the run closes.
-_ACTIVE: dict[int, EnrichmentRun] = {}
-
-
-def active_run(frame: pd.DataFrame) -> EnrichmentRun | None:
-    """The unfinished run writing into ``frame``, if any."""
-    run = _ACTIVE.get(id(frame))
-    if run is not None and run._frame_ref() is not frame:
-        return None
-    return run
+def _catch_up_all(*_: object) -> None:
+    for run in _RUNS.runs():
+        if not run.done and run._future is not None:
+            run._catch_up()

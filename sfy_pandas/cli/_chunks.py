@@ -1,9 +1,11 @@
 """Enrich a lead file chunk by chunk, or refresh its running rows, and add up the results.
 
-Each chunk is one ``df.salesfinity.enrich()`` (or ``status()``) call, all sharing
-one journal: a profile answered in the first chunk is reused in the fifth
-without a new create, and a run stopped half-way resumes where it stopped when
-started again. Memory is bounded by the chunk size, whatever the file's size.
+Every chunk is one batch of ONE :class:`~sfy_pandas.run.Enrichment`: one HTTP
+pool, one pace learned from 429s, one journal, one balance read and one
+``max_credits`` budget for the whole file. A profile answered in the first
+chunk is reused in the fifth without a new create, and a run stopped half-way
+resumes where it stopped when started again. Memory is bounded by the chunk
+size, whatever the file's size.
 
 An interrupt (Ctrl-C) stops the chunk being enriched the way it stops a
 notebook run (nothing more is created, rows not sent are marked
@@ -16,47 +18,44 @@ import time
 from collections import Counter
 from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, field
-from typing import Literal
 
 import pandas as pd
 
 from .._models import Status
+from ..frame import _checks, _status
 from ..frame import _rows as _frame
 from ..frame._files import ChunkWriter
-from ..run._handle import EnrichmentRun
+from ..run import Enrichment, EnrichmentRun, start
+from ..run._options import ProgressMode
 
-__all__ = ["EXIT_INTERRUPTED", "EXIT_OK", "EXIT_ROWS_LEFT", "Api", "Totals", "enrich_chunks"]
+__all__ = [
+    "EXIT_INTERRUPTED",
+    "EXIT_OK",
+    "EXIT_ROWS_LEFT",
+    "DiscardingWriter",
+    "Totals",
+    "enrich_chunks",
+    "refresh_chunks",
+]
 
 #: Exit codes of the file commands (documented in the README).
 EXIT_OK = 0
 EXIT_ROWS_LEFT = 1
 EXIT_INTERRUPTED = 130
 
-#: Statuses that leave a row without a final answer worth having.
+#: Statuses that leave a row without a final answer: still running, held back,
+#: or refused by an error of the run. ``failed`` and ``timeout`` are the API's
+#: final answers, like ``completed`` and ``not-found``; ``invalid`` is the input's.
 _UNANSWERED = frozenset(
     {
         Status.PENDING.value,
         Status.PROCESSING.value,
-        Status.FAILED.value,
-        Status.TIMEOUT.value,
         Status.ERROR.value,
         Status.NOT_SENT.value,
     }
 )
 #: The count key of rows without any status (a file edited by hand).
 NO_STATUS = "(no status)"
-
-
-@dataclass(frozen=True)
-class Api:
-    """Where the runs go and how they are paced. The key stays out of the repr."""
-
-    base_url: str
-    api_key: str = field(repr=False)
-    journal: str | None = None
-    poll_interval: float = 1.0
-    max_wait: float | None = None
-    progress: Literal["text"] | None = "text"
 
 
 @dataclass
@@ -100,7 +99,7 @@ class Totals:
 
     @property
     def unanswered(self) -> int:
-        """Rows still running, failed, refused, or not sent (and rows without a status)."""
+        """Rows still running, refused by an error, or not sent (and rows without a status)."""
         return (
             sum(n for status, n in self.counts.items() if status in _UNANSWERED)
             + self.counts[NO_STATUS]
@@ -115,9 +114,9 @@ class Totals:
     def exit_code(self) -> int:
         """130 interrupted; 1 some rows without a final answer; 0 otherwise.
 
-        ``invalid`` rows (cells that are not a profile) do not fail a run: the
-        input holds them, and no lookup could answer them. A dry run sends
-        nothing on purpose and exits 0.
+        A final answer is ``completed``, ``not-found``, ``failed``, ``timeout``
+        or ``invalid`` (a cell that is not a profile: no lookup could answer
+        it). A dry run sends nothing on purpose and exits 0.
         """
         if self.interrupted:
             return EXIT_INTERRUPTED
@@ -126,55 +125,55 @@ class Totals:
         return EXIT_ROWS_LEFT if self.unanswered else EXIT_OK
 
 
+class DiscardingWriter:
+    """A writer that keeps nothing: a dry run without ``--out`` only prints its estimate."""
+
+    rows = 0
+    started = False
+
+    def write(self, frame: pd.DataFrame) -> None:
+        """Drop the chunk."""
+
+    def commit(self) -> None:
+        """Nothing to move into place."""
+
+    def __enter__(self) -> DiscardingWriter:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        return None
+
+
 def enrich_chunks(
     chunks: Iterable[pd.DataFrame],
-    writer: ChunkWriter,
+    writer: ChunkWriter | DiscardingWriter,
     column: Hashable,
-    api: Api,
+    enrichment: Enrichment,
     *,
-    type: str = "work",
     external_id: Hashable | None = None,
-    max_credits: int | None = None,
-    dry_run: bool = False,
+    progress: ProgressMode = "text",
     on_chunk: Callable[[int, int], None] | None = None,
 ) -> Totals:
-    """Enrich every chunk with one ``enrich()`` call each and write it; returns the totals.
+    """Enrich every chunk as one batch of ``enrichment`` and write it; returns the totals.
 
-    ``max_credits`` is a budget for the whole file: each chunk gets what the
-    chunks before it left. ``on_chunk(first_row, last_row)`` is called before
-    each chunk is enriched (rows numbered from 1). An interrupt ends the run
-    with ``Totals.interrupted`` set, after writing the chunk it stopped.
+    ``on_chunk(first_row, last_row)`` is called before each chunk is enriched
+    (rows numbered from 1). An interrupt ends the run with
+    ``Totals.interrupted`` set, after writing the chunk it stopped.
     """
-    totals = Totals(dry_run=dry_run)
-    running_ids = 0  # lookups left running by earlier chunks: each may still be charged
+    totals = Totals(dry_run=enrichment.options.dry_run)
     try:
         for chunk in chunks:
             if totals.chunks == 0:
                 _check_column("column", chunk, column)
                 if external_id is not None:
                     _check_column("external id", chunk, external_id)
+            _checks.check_frame(chunk)
             if on_chunk is not None:
                 on_chunk(totals.rows + 1, totals.rows + len(chunk))
-            budget = None
-            if max_credits is not None:
-                budget = max(max_credits - totals.credits_used - running_ids, 0)
-            run = chunk.salesfinity.enrich(
-                column,
-                type=type,
-                external_id=external_id,
-                progress=api.progress,
-                wait=False,
-                max_credits=budget,
-                dry_run=dry_run,
-                api_key=api.api_key,
-                base_url=api.base_url,
-                journal=api.journal,
-                poll_interval=api.poll_interval,
-                max_wait=api.max_wait,
-            )
+            row_map = _frame.map_rows(chunk, column, enrichment.options.type, external_id)
+            run = start(enrichment, chunk, row_map, progress=progress, wait=False)
             totals.interrupted = not _wait(run)
             totals.add(chunk, run)
-            running_ids += _running_lookups(chunk)
             writer.write(chunk)
             if totals.interrupted:
                 break
@@ -187,11 +186,12 @@ def enrich_chunks(
 def refresh_chunks(
     chunks: Iterable[pd.DataFrame],
     writer: ChunkWriter,
-    api: Api,
+    enrichment: Enrichment,
     *,
+    progress: ProgressMode = "text",
     on_chunk: Callable[[int, int], None] | None = None,
 ) -> Totals:
-    """Poll the running rows of every chunk (``status()``) and write every chunk.
+    """Poll the running rows of every chunk (as ``status()`` does) and write every chunk.
 
     Chunks without running rows are copied as they are, with no request. After
     an interrupt the remaining chunks are copied unchanged, so the file is
@@ -207,16 +207,19 @@ def refresh_chunks(
                         "run sfy-pandas enrich on it first"
                     )
         run = None
-        if not totals.interrupted and _running_lookups(chunk):
+        if not totals.interrupted and _status.running_lookups(chunk):
             if on_chunk is not None:
                 on_chunk(totals.rows + 1, totals.rows + len(chunk))
-            run = chunk.salesfinity.status(
-                progress=api.progress,
+            _checks.check_frame(chunk)
+            row_map, resume = _status.status_rows(chunk)
+            run = start(
+                enrichment,
+                chunk,
+                row_map,
+                progress=progress,
                 wait=False,
-                api_key=api.api_key,
-                base_url=api.base_url,
-                poll_interval=api.poll_interval,
-                max_wait=api.max_wait,
+                resume=resume,
+                description="Salesfinity status",
             )
             totals.interrupted = not _wait(run)
         totals.add(chunk, run)
@@ -238,12 +241,3 @@ def _check_column(what: str, chunk: pd.DataFrame, column: Hashable) -> None:
     if column not in chunk.columns:
         shown = ", ".join(repr(c) for c in list(chunk.columns)[:20])
         raise KeyError(f"the {what} {column!r} is not in the file; its columns: {shown}")
-
-
-def _running_lookups(chunk: pd.DataFrame) -> int:
-    """Lookups in this chunk whose answer is not in yet (distinct ids)."""
-    if _frame.STATUS not in chunk.columns or _frame.ID not in chunk.columns:
-        return 0
-    status = chunk[_frame.STATUS]
-    running = status.isin([Status.PENDING.value, Status.PROCESSING.value]).fillna(False)
-    return int(chunk.loc[running.to_numpy(dtype=bool), _frame.ID].dropna().nunique())
