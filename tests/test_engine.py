@@ -47,7 +47,7 @@ async def _run(
             journal or NullJournal(base_url="sim"),
             jobs,
             collect,
-            EngineOptions(poll_initial=0.05, **options),
+            EngineOptions(poll_initial=0.05, lookup_median=0.25, lookup_spread=0.3, **options),
         )
         await engine.run()
     return engine, latest

@@ -262,9 +262,12 @@ def test_a_notebook_run_with_a_real_key_from_the_environment_saves_no_trace_of_i
     nbformat.write(notebook, saved)
 
     assert server.ledger.lookups_created > 0  # the notebook really used the key
-    assert (tmp_path / "leads_enriched.xlsx").exists()
-    for path in tmp_path.iterdir():
+    # The notebook exports into output/, beside itself.
+    assert (tmp_path / "output" / "leads_enriched.xlsx").exists()
+    for path in tmp_path.rglob("*"):
+        if path.is_dir():
+            continue
         data = _xlsx_text(path) if path.suffix == ".xlsx" else path.read_bytes()
         assert not _leaks(data), path.name
-    exported = pd.read_csv(tmp_path / "leads_enriched.csv")
+    exported = pd.read_csv(tmp_path / "output" / "leads_enriched.csv")
     assert "completed" in set(exported["salesfinity_status"])

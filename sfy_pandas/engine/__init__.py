@@ -1,5 +1,18 @@
 """The engine: pure asyncio, no pandas. Unique profiles in, ``Update``s out."""
 
-from ._engine import Engine, EngineOptions, Job, RunStats, Update
+from ._budget import Budget
+from ._engine import Engine
+from ._timing import LookupTimes
+from ._types import DEFAULT_CREATE_CONCURRENCY, EngineOptions, Job, LookupAPI, RunStats, Update
 
-__all__ = ["Engine", "EngineOptions", "Job", "RunStats", "Update"]
+__all__ = [
+    "DEFAULT_CREATE_CONCURRENCY",
+    "Budget",
+    "Engine",
+    "EngineOptions",
+    "Job",
+    "LookupAPI",
+    "LookupTimes",
+    "RunStats",
+    "Update",
+]

@@ -1,0 +1,259 @@
+"""Reading: ask for the lookups that are due, and take in what the API says.
+
+A round starts when the earliest lookup is due (and, with the batch query, no
+sooner than ``poll_initial`` after the last round started). With the batch
+query a round asks for every due lookup, 200 a call. With one GET per lookup,
+every read takes a request from the rate limit the creates also need: while a
+create is ready to go, reads may only take ``read_share`` of the requests.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import math
+import time
+from collections.abc import Sequence
+
+from .._contract import MAX_BATCH
+from .._errors import AuthenticationError, SalesfinityError
+from .._models import Lookup, Status
+from ._book import Answers, RunBook, Running
+from ._budget import Budget
+from ._creating import Creator
+from ._resume import check_waiting
+from ._schedule import ReadPlan
+from ._types import EngineOptions, LookupAPI, Update
+from ._unknown import UnknownIds
+
+__all__ = ["Reader"]
+
+log = logging.getLogger("sfy_pandas")
+
+#: GETs asked for in one round without the batch query: small, so a create that
+#: becomes ready never waits behind a long line of reads in the client's pacer.
+_GETS_PER_ROUND = 32
+#: The least time between rounds of GETs (each is due on its own).
+_GET_ROUND_GAP = 0.05
+
+
+class Reader:
+    """The read loop of one engine; :meth:`run` returns when the run is over."""
+
+    def __init__(
+        self,
+        client: LookupAPI,
+        book: RunBook,
+        *,
+        budget: Budget,
+        creator: Creator,
+        plan: ReadPlan,
+        options: EngineOptions,
+        stop: asyncio.Event,
+        wake: asyncio.Event,
+        deadline: float | None,
+        unknown: UnknownIds,
+    ) -> None:
+        self._client = client
+        self._book = book
+        self._budget = budget
+        self._creator = creator
+        self._plan = plan
+        self._options = options
+        self._stop = stop
+        self._wake = wake
+        self._deadline = deadline
+        self._unknown = unknown
+        #: Reads that may still go out while creates are ready (no batch query).
+        self._allowance = 1.0
+        self._creates_seen = 0
+        self._probes_left = options.probes
+        book.on_running = self._on_running
+
+    def _on_running(self, lookup_id: str, record: Running) -> None:
+        if record.created is not None and self._probes_left > 0:
+            self._probes_left -= 1
+            record.probe = True
+        self._plan.schedule(lookup_id, record, time.monotonic())
+        self._wake.set()
+
+    def finished(self) -> bool:
+        """True when nothing is running, waiting, or still to be created."""
+        creator = self._creator
+        done_creating = creator.idle() or creator.stuck()
+        return done_creating and not self._book.running and not creator.waiting
+
+    def batch(self) -> bool:
+        if self._options.batch_query is not None:
+            return self._options.batch_query
+        stats = getattr(self._client, "stats", None)
+        return getattr(stats, "batch_supported", None) is True
+
+    async def run(self) -> None:
+        now = time.monotonic()
+        for lookup_id, record in list(self._book.running.items()):
+            self._plan.schedule(lookup_id, record, now)
+        last_start, last_check = -math.inf, -math.inf
+        while not self._stop.is_set():
+            now = time.monotonic()
+            if self._deadline is not None and now >= self._deadline:
+                self._book.stats.timed_out = True
+                return
+            if now - last_check >= self._options.poll_initial:
+                last_check = now
+                check_waiting(self._book, self._creator)
+            if self.finished():
+                return
+            self._follow_mode(now)
+            start_at = self._start_at(last_start)
+            if start_at > now:
+                await self._sleep(start_at - now)
+                continue
+            ids = self._take(now)
+            if not ids:
+                await self._sleep(0.25)  # held back for a create: the next one wakes us
+                continue
+            last_start = now
+            if not await self._read_by_deadline(ids, now):
+                return
+
+    async def _read_by_deadline(self, ids: list[str], now: float) -> bool:
+        """Read ``ids``; False when the deadline came first (a read is safe to cut off)."""
+        if self._deadline is None:
+            await self._read(ids, now)
+            return True
+        try:
+            await asyncio.wait_for(self._read(ids, now), max(self._deadline - now, 0.0))
+        except asyncio.TimeoutError:
+            self._book.stats.timed_out = True
+            return False
+        return True
+
+    def _follow_mode(self, now: float) -> None:
+        batch = self.batch()
+        if batch != self._plan.batch:
+            self._plan.batch = batch
+            self._plan.replan(self._book.running, now)
+
+    def _ahead(self) -> float:
+        """Read early while creates wait on the budget: a final answer may free a unit."""
+        creator = self._creator
+        if creator.queued and not creator.stopped() and not self._budget.available():
+            return self._plan.eager_ahead()
+        return 0.0
+
+    def _start_at(self, last_start: float) -> float:
+        due = self._plan.next_due()
+        if due is None:
+            return time.monotonic() + 1.0  # nothing to read: look again when woken
+        ahead = self._ahead()
+        gap = self._options.poll_initial if self._plan.batch or ahead else _GET_ROUND_GAP
+        return max(due - ahead, last_start + min(gap, self._options.poll_initial))
+
+    async def _sleep(self, seconds: float) -> None:
+        if self._deadline is not None:
+            seconds = min(seconds, self._deadline - time.monotonic())
+        self._wake.clear()
+        with contextlib.suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), max(seconds, 0.0))
+
+    def _take(self, now: float) -> list[str]:
+        running = self._book.running
+        ahead = self._ahead()
+        if self._plan.batch or ahead:
+            return self._plan.take_due(now, 5 * MAX_BATCH, running, ahead=ahead)
+        # With nothing queued to create, no create can wait behind these GETs.
+        limit = _GETS_PER_ROUND if self._creator.queued else MAX_BATCH
+        if self._creator.ready():
+            self._top_up_allowance()
+            limit = min(limit, int(self._allowance))
+            if limit <= 0:
+                return []
+            ids = self._plan.take_due(now, limit, running)
+            self._allowance -= len(ids)
+            return ids
+        return self._plan.take_due(now, limit, running)
+
+    def _top_up_allowance(self) -> None:
+        share = min(max(self._options.read_share, 0.0), 0.9)
+        sent = self._creator.sent
+        self._allowance += (sent - self._creates_seen) * share / (1.0 - share)
+        self._creates_seen = sent
+        self._allowance = min(self._allowance, max(4.0, float(self._options.create_concurrency)))
+
+    async def _read(self, ids: list[str], sent_at: float) -> None:
+        step = MAX_BATCH if self._plan.batch or not self._creator.queued else _GETS_PER_ROUND
+        calls = [ids[i : i + step] for i in range(0, len(ids), step)]
+        stats = self._book.stats
+        stats.poll_rounds += 1
+        stats.status_calls += len(calls)
+        stats.reads += len(ids)
+        for lookup_id in ids:
+            self._book.running[lookup_id].reads += 1
+        answers = await asyncio.gather(
+            *(self._client.query(call) for call in calls), return_exceptions=True
+        )
+        now = time.monotonic()
+        out = Answers()
+        missing: list[str] = []
+        for call, answer in zip(calls, answers, strict=True):
+            if isinstance(answer, AuthenticationError) or not isinstance(
+                answer, (list, SalesfinityError)
+            ):
+                raise answer if isinstance(answer, BaseException) else TypeError(answer)
+            if isinstance(answer, SalesfinityError):
+                log.warning("a status query failed, will ask again: %s", answer)
+                for lookup_id in call:
+                    self._plan.soon(lookup_id, now)
+                continue
+            seen = {lookup.id: lookup for lookup in answer}
+            for lookup_id in call:
+                lookup = seen.get(lookup_id)
+                if lookup is None:
+                    missing.append(lookup_id)
+                elif lookup_id in self._book.running:
+                    self.take_answer(lookup_id, lookup, (sent_at, now), out)
+        out.send(self._book)
+        await self._unknown.missing(missing, now, self)
+        self._plan.refit(self._book.running, now)
+
+    def take_answer(
+        self,
+        lookup_id: str,
+        lookup: Lookup,
+        asked: tuple[float, float],
+        out: Answers,
+    ) -> None:
+        """Take in the API's answer for one running lookup, asked between ``asked``."""
+        sent_at, now = asked
+        updates, resolved = out.updates, out.resolved
+        record = self._book.running[lookup_id]
+        record.missing = 0
+        if lookup.status.is_running:
+            if record.created is not None:
+                record.last_running_age = sent_at - record.created
+            if lookup.status is not record.status:
+                record.status = lookup.status
+                updates.append(Update.of(record.key, lookup))
+            self._plan.schedule(lookup_id, record, now)
+            return
+        if record.created is not None:
+            self._plan.learn(record, lookup.updated_at, now - record.created)
+        self._plan.discard(lookup_id)
+        self._book.resolved(lookup_id, lookup.status)
+        self._budget.finished(lookup_id, charged=lookup.status is Status.COMPLETED)
+        resolved.append((record.key, lookup))
+        updates.append(Update.of(record.key, lookup))
+
+    def drop(self, lookup_id: str) -> Running | None:
+        """Stop reading a lookup for good; it gives its budget unit back."""
+        record = self._book.running.get(lookup_id)
+        self._plan.discard(lookup_id)
+        self._book.resolved(lookup_id)
+        self._budget.finished(lookup_id, charged=False)
+        return record
+
+    def reread_soon(self, lookup_ids: Sequence[str], now: float) -> None:
+        for lookup_id in lookup_ids:
+            self._plan.soon(lookup_id, now)

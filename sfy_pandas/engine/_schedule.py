@@ -1,0 +1,173 @@
+"""When to read each running lookup: when it is likely final, and never too young.
+
+Each running lookup has one due time. Its first read comes when the learned
+lookup times say it is likely final (``read_quantile``); a lookup found still
+running is read next when it is likely final given that it was not
+(``reread_quantile``), at least ``poll_backoff`` times older, at most twice
+as old and at most ``poll_max`` seconds later. No read goes to a lookup younger than the learned
+``lower_quantile``.
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import math
+from collections.abc import Mapping
+from datetime import datetime
+
+from ._book import Running
+from ._timing import LookupTimes
+from ._types import EngineOptions
+
+__all__ = ["ReadPlan"]
+
+#: How often the model of lookup times is fitted again, at most.
+_FIT_EVERY = 1.0
+
+
+class ReadPlan:
+    """Due times of the running lookups, earliest first."""
+
+    def __init__(self, times: LookupTimes, options: EngineOptions) -> None:
+        self.times = times
+        self._options = options
+        self._heap: list[tuple[float, int, str]] = []
+        self._due: dict[str, float] = {}
+        self._order = itertools.count()
+        #: Whether reads are batch calls (cheap: read earlier, in rounds).
+        self.batch = False
+        self._last_fit = -math.inf
+        self._fitted = 0
+
+    def __len__(self) -> int:
+        return len(self._due)
+
+    def lower_age(self) -> float:
+        """No lookup is read younger than this."""
+        return self.times.quantile(self._options.lower_quantile)
+
+    def first_age(self) -> float:
+        """The age of a lookup's first read."""
+        options = self._options
+        share = options.batch_read_quantile if self.batch else options.read_quantile
+        return max(self.times.quantile(share), self.lower_age())
+
+    def schedule(self, lookup_id: str, record: Running, now: float) -> None:
+        """Set the next read of a running lookup from what is known of it."""
+        options = self._options
+        if record.created is None:
+            # Made by an earlier run: its age is unknown, so no quantile applies.
+            # Read it now, then back off from ``poll_initial``, doubling.
+            gap = options.poll_initial * 2.0 ** max(record.reads - 1, 0)
+            due = now if record.reads == 0 else now + min(options.poll_max, gap)
+        elif record.probe:
+            age = record.last_running_age
+            due = record.created + (options.poll_initial if age is None else 2.0 * age)
+        elif record.last_running_age is None:
+            due = record.created + self.first_age()
+        else:
+            age = record.last_running_age
+            later = max(
+                self.times.next_read_age(age, options.reread_quantile),
+                age * options.poll_backoff,
+                self.lower_age(),
+            )
+            # The model's tail may be wrong (a hard time cap, say): at most double the age.
+            due = record.created + min(later, 2.0 * age, age + options.poll_max)
+        self._push(lookup_id, due)
+
+    def eager_ahead(self) -> float:
+        """How much sooner reads may come while creates wait for budget units to come back.
+
+        Reads cost no create then, and each final answer may free a unit.
+        """
+        return max(self.first_age() - self.lower_age(), 0.0)
+
+    def soon(self, lookup_id: str, now: float) -> None:
+        """Read this one again at the next round (its id was missing from an answer)."""
+        self._push(lookup_id, now + self._options.poll_initial)
+
+    def discard(self, lookup_id: str) -> None:
+        self._due.pop(lookup_id, None)
+
+    def replan(self, running: Mapping[str, Running], now: float) -> None:
+        """The model moved: reschedule every lookup not read yet."""
+        for lookup_id, record in running.items():
+            if record.reads == 0 and record.created is not None:
+                self.schedule(lookup_id, record, now)
+        if len(self._heap) > 2 * len(self._due) + 64:  # drop stale entries
+            self._heap = [(due, n, i) for due, n, i in self._heap if self._due.get(i) == due]
+            heapq.heapify(self._heap)
+
+    def next_due(self) -> float | None:
+        """The earliest due time, or None when nothing is scheduled."""
+        heap = self._heap
+        while heap and self._due.get(heap[0][2]) != heap[0][0]:
+            heapq.heappop(heap)
+        return heap[0][0] if heap else None
+
+    def take_due(
+        self, now: float, limit: int, running: Mapping[str, Running], *, ahead: float = 0.0
+    ) -> list[str]:
+        """Up to ``limit`` lookups due by ``now + ahead``, earliest first; each leaves the plan."""
+        taken: list[str] = []
+        heap = self._heap
+        lower = self.lower_age()
+        while heap and len(taken) < limit:
+            due, _, lookup_id = heap[0]
+            if due > now + ahead:
+                break
+            heapq.heappop(heap)
+            if self._due.get(lookup_id) != due:
+                continue  # replaced by a later schedule
+            record = running.get(lookup_id)
+            if record is None:
+                del self._due[lookup_id]
+                continue
+            created = record.created
+            if created is not None and now - created < lower and self.times.resolved:
+                self._push(lookup_id, created + lower)  # the model moved up
+                continue
+            del self._due[lookup_id]
+            taken.append(lookup_id)
+        return taken
+
+    def _push(self, lookup_id: str, due: float) -> None:
+        self._due[lookup_id] = due
+        heapq.heappush(self._heap, (due, next(self._order), lookup_id))
+
+    # -- learning ------------------------------------------------------------
+
+    def learn(self, record: Running, updated_at: str | None, age: float) -> None:
+        """A lookup made by this run was found final at ``age`` seconds."""
+        exact = _seconds_since(updated_at, record.created_wall)
+        if exact is not None and 0 < exact <= age + 1.0:
+            self.times.observe(None, min(exact, age), exact=True)
+        else:
+            self.times.observe(record.last_running_age, age)
+
+    def refit(self, running: Mapping[str, Running], now: float) -> None:
+        """Fit the model again (at most every second); reschedule if it moved."""
+        times = self.times
+        if times.resolved == self._fitted or now - self._last_fit < _FIT_EVERY:
+            return
+        self._last_fit, self._fitted = now, times.resolved
+        before = self.first_age()
+        times.fit(
+            record.last_running_age
+            for record in running.values()
+            if record.last_running_age is not None
+        )
+        if abs(self.first_age() / before - 1.0) > 0.05:
+            self.replan(running, now)
+
+
+def _seconds_since(stamp: str | None, wall: float | None) -> float | None:
+    """Seconds from ``wall`` (a ``time.time()``) to an ISO-8601 ``stamp``, if both are known."""
+    if stamp is None or wall is None:
+        return None
+    try:
+        return datetime.fromisoformat(stamp).timestamp() - wall
+    except ValueError:
+        return None
