@@ -1,8 +1,8 @@
 """Where a run's memory goes: tracemalloc, snapshotted near the peak, summed by module.
 
 A thread checks the traced total every 0.2 s and takes a snapshot whenever it
-passes the last one by a tenth, so the last snapshot is taken close to the
-peak. Each block is put to the innermost ``sfy_pandas`` line on its traceback
+passes the last one by a quarter, so the last snapshot is taken within a
+quarter of the peak. Each block is put to the innermost ``sfy_pandas`` line on its traceback
 (the library code that asked for it), or, when none is there, to the package
 that allocated it.
 """
@@ -46,7 +46,7 @@ class HeapWatch:
     def _watch(self) -> None:
         while not self._done.wait(0.2):
             current, _peak = tracemalloc.get_traced_memory()
-            if current > self._snapshot_bytes * 1.1:
+            if current > self._snapshot_bytes * 1.25:
                 self._snapshot = tracemalloc.take_snapshot()
                 self._snapshot_bytes = current
 

@@ -20,16 +20,16 @@ class Profilers:
         self.loop = Profiler(interval=0.0005, async_mode="disabled")
 
     def start(self) -> None:
-        from sfy_pandas.run import _runner
+        from sfy_pandas.run import _loop
 
-        self._on_loop(_runner, self.loop.start)
+        self._on_loop(_loop, self.loop.start)
         self.main.start()
 
     def stop(self) -> dict[str, Any]:
-        from sfy_pandas.run import _runner
+        from sfy_pandas.run import _loop
 
         main = self.main.stop()
-        self._on_loop(_runner, self.loop.stop)
+        self._on_loop(_loop, self.loop.stop)
         loop = self.loop.last_session
         assert loop is not None
         return {"main": split(main.frame_records), "loop": split(loop.frame_records)}

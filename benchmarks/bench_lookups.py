@@ -108,6 +108,35 @@ def quick(row: Row) -> Row:
     return dataclasses.replace(row, profiles=max(12, row.profiles // 50), knobs=knobs)
 
 
+@dataclass(frozen=True)
+class Timeline:
+    """Where a run's wall time went, in seconds on the machine's one monotonic clock."""
+
+    #: From enrich() being called to the first request reaching the server.
+    before_first_request: float
+    #: From the first request to the last lookup becoming final.
+    last_final: float
+    #: From then to the client's first read that saw it final.
+    last_read_lag: float
+    #: From the last status read to enrich() returning.
+    after_last_read: float
+
+
+def timeline(run: dict[str, Any], ledger: dict[str, Any], lookups: list[list[Any]]) -> Timeline:
+    first = float(ledger["started"] or run["started"])
+    finals = [created + resolve for created, resolve, _seen, _reads in lookups]
+    last = max(range(len(finals)), key=finals.__getitem__) if finals else None
+    seen = [s for *_rest, s, _reads in lookups if s is not None]
+    last_seen = lookups[last][2] if last is not None and lookups[last][2] is not None else first
+    end = run["started"] + run["wall"]
+    return Timeline(
+        before_first_request=first - run["started"],
+        last_final=(finals[last] - first) if last is not None else 0.0,
+        last_read_lag=(last_seen - finals[last]) if last is not None else 0.0,
+        after_last_read=end - max(seen, default=end),
+    )
+
+
 @dataclass
 class Measured:
     row: Row
@@ -122,6 +151,7 @@ class Measured:
     cpu_wait: float
     load: str
     reads: Reads
+    timeline: Timeline
 
     @property
     def ratio(self) -> float:
@@ -160,6 +190,7 @@ def measure(row: Row, tmp: Path) -> Measured:
         cpu_wait=run["cpu_wait"],
         load=load(),
         reads=reads(lookups),
+        timeline=timeline(run, ledger, lookups),
     )
 
 
@@ -210,6 +241,23 @@ def _seconds(value: float) -> str:
     return f"{value:,.1f} s" if value >= 10 else f"{value:.2f} s"
 
 
+def where_the_time_goes(m: Measured) -> str:
+    """One line: what the reads beyond one per lookup cost, and the run's ends."""
+    rate = float(m.row.knobs["rate_limit"])
+    extra = m.requests.get("get", 0) - m.reads.lookups if not m.row.batch else 0
+    t = m.timeline
+    spent = (
+        f"{extra:,} GETs beyond one per lookup = {extra / rate:,.0f} s of the bucket; "
+        if extra > 0
+        else ""
+    )
+    return (
+        f"- {m.row.name}: {spent}{m.limited} 429s; {t.before_first_request:.1f} s before the "
+        f"first request; the last lookup final {t.last_final:,.1f} s after it and read "
+        f"{t.last_read_lag:.1f} s later; {t.after_last_read:.1f} s from the last read to the end"
+    )
+
+
 def report(measured: Sequence[Measured]) -> str:
     lines = [HEADER] + [table_row(m) for m in measured]
     creates = max(m.creates_per_profile for m in measured)
@@ -218,6 +266,10 @@ def report(measured: Sequence[Measured]) -> str:
         "",
         f"Creates per distinct profile, counted by the simulator: at most {creates:.3f}; "
         f"lookups the client never saw final: {unseen}.",
+        "",
+        "Where the time goes:",
+        "",
+        *(where_the_time_goes(m) for m in measured),
     ]
     return "\n".join(lines)
 

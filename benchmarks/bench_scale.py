@@ -45,7 +45,7 @@ UNLIMITED = {
 @dataclass(frozen=True)
 class Scale:
     memory_rows: int = 1_000_000
-    traced_rows: int = 250_000
+    traced_rows: int = 100_000
     cpu_rows: int = 20_000
 
 
