@@ -144,7 +144,11 @@ class Engine:
             self._book.mark_not_sent(to_create, "dry run: not sent")
             return
         if to_create:
-            await self._check_balance(len(to_create), deadline)
+            try:
+                await self._check_balance(len(to_create), deadline)
+            except Exception as exc:  # a wrong key: nothing was queued yet, say so on each
+                self._book.mark_not_sent(to_create, f"not sent: the run failed ({exc})")
+                raise
         plan = ReadPlan(self._times, self.options)
         unknown = UnknownIds(self._client, self._book, self._creator, self.options, self._job_for)
         reader = Reader(
