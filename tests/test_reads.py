@@ -248,3 +248,23 @@ async def test_answers_show_at_least_once_a_second_while_gets_are_answered(serve
     body = finals_at[:180]
     gaps = [later - earlier for earlier, later in itertools.pairwise(body)]
     assert max(gaps) <= 3.0, sorted(gaps)[-5:]
+
+
+def test_reading_ahead_never_spins_on_a_lookup_too_young_to_read():
+    # Read early while creates wait on the budget (``ahead``), a lookup younger
+    # than the learned lower quantile is put back for later: even when that later
+    # time is within ``ahead``, taking the due lookups must end (it spun forever,
+    # and a run with max_credits hung).
+    from sfy_pandas.engine._book import Running
+    from sfy_pandas.engine._schedule import ReadPlan
+    from sfy_pandas.engine._timing import LookupTimes
+
+    times = LookupTimes(2.0, 0.3)
+    for _ in range(5):
+        times.observe(None, 2.0, exact=True)
+    plan = ReadPlan(times, EngineOptions())
+    now = time.monotonic()
+    young = Running(("https://www.linkedin.com/in/young", "work"), now - 0.1, time.time())
+    plan._push("young", now - 1.0)  # due already, but only 0.1 s old
+    assert plan.take_due(now, 10, {"young": young}, ahead=30.0) == []
+    assert plan.next_due() == pytest.approx(now - 0.1 + plan.lower_age())

@@ -112,6 +112,9 @@ class ReadPlan:
     ) -> list[str]:
         """Up to ``limit`` lookups due by ``now + ahead``, earliest first; each leaves the plan."""
         taken: list[str] = []
+        #: Too young to read yet: pushed back after the loop, since with ``ahead``
+        #: their new due time may still be in reach and would be popped forever.
+        deferred: list[tuple[str, float]] = []
         heap = self._heap
         lower = self.lower_age()
         while heap and len(taken) < limit:
@@ -127,10 +130,12 @@ class ReadPlan:
                 continue
             created = record.created
             if created is not None and now - created < lower and self.times.resolved:
-                self._push(lookup_id, created + lower)  # the model moved up
+                deferred.append((lookup_id, created + lower))  # the model moved up
                 continue
             del self._due[lookup_id]
             taken.append(lookup_id)
+        for lookup_id, due in deferred:
+            self._push(lookup_id, due)
         return taken
 
     def _push(self, lookup_id: str, due: float) -> None:
