@@ -170,7 +170,7 @@ def enrich_chunks(
             _checks.check_frame(chunk)
             if on_chunk is not None:
                 on_chunk(totals.rows + 1, totals.rows + len(chunk))
-            row_map = _frame.map_rows(chunk, column, enrichment.options.type, external_id)
+            row_map = _frame.map_rows(chunk, column, enrichment.options.types, external_id)
             run = start(enrichment, chunk, row_map, progress=progress, wait=False)
             totals.interrupted = not _wait(run)
             totals.add(chunk, run)
