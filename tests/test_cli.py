@@ -221,6 +221,24 @@ def test_personal_on_a_file_enriched_for_work_keeps_the_work_emails(
         _type_matches(after, server, kind)
 
 
+def test_status_finishes_the_running_rows_of_both_types(serve: Serve, tmp_path: Path) -> None:
+    server = serve(**{**CLEAN, "resolve_seconds": 2.0, "resolve_spread": 0.0})
+    source = leads_csv(tmp_path, rows=20)
+    out = tmp_path / "both.csv"
+    result = run(
+        "enrich", str(source), "-c", "linkedin_url", "--type", "work", "--type", "personal",
+        "--max-wait", "0.8", "--out", str(out), "--journal", "off", server=server,
+    )  # fmt: skip
+    assert result.exit_code == 1, result.output
+    running = ["pending", "processing"]
+    for kind in ("work", "personal"):
+        assert read(out)[f"salesfinity_{kind}_status"].isin(running).any()
+    result = run("status", str(out), server=server)
+    assert result.exit_code == 0, result.output
+    for kind in ("work", "personal"):
+        _type_matches(read(out), server, kind)
+
+
 def test_the_external_id_column_travels_with_each_lookup(serve: Serve, tmp_path: Path) -> None:
     server = serve(**CLEAN)
     source = leads_csv(tmp_path, rows=20)
