@@ -173,6 +173,72 @@ def test_personal_emails_are_asked_for_with_type_personal(serve: Serve, tmp_path
     assert {kind for _, kind in server.ledger.created} == {"personal"}
 
 
+def _type_matches(frame: pd.DataFrame, server: ServerHandle, kind: str) -> None:
+    """The ``kind`` columns of a file holding several types hold that type's ground truth."""
+    plain = frame.rename(
+        columns={
+            f"salesfinity_{kind}_status": "salesfinity_status",
+            f"salesfinity_{kind}_email": "salesfinity_email",
+        }
+    )
+    assert_rows_match_ground_truth(plain, server, kind=kind)
+
+
+def test_type_given_twice_fills_both_types_in_every_chunk(serve: Serve, tmp_path: Path) -> None:
+    server = serve(**CLEAN)
+    source = leads_csv(tmp_path, rows=50)
+    out = tmp_path / "both.csv"
+    result = run(
+        "enrich", str(source), "-c", "linkedin_url", "--type", "work", "--type", "personal",
+        "--chunk-rows", "20", "--out", str(out), "--journal", "off", server=server,
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    frame = read(out)
+    assert "salesfinity_email_type" not in frame.columns
+    for kind in ("work", "personal"):
+        _type_matches(frame, server, kind)
+    assert {kind for _, kind in server.ledger.created} == {"work", "personal"}
+
+
+def test_personal_on_a_file_enriched_for_work_keeps_the_work_emails(
+    serve: Serve, tmp_path: Path
+) -> None:
+    server = serve(**CLEAN)
+    source = leads_csv(tmp_path, rows=30)
+    work = tmp_path / "work.csv"
+    both = tmp_path / "both.csv"
+    for given, out, kind in ((source, work, "work"), (work, both, "personal")):
+        result = run(
+            "enrich", str(given), "-c", "linkedin_url", "--type", kind, "--out", str(out),
+            "--journal", "off", server=server,
+        )  # fmt: skip
+        assert result.exit_code == 0, result.output
+    before, after = read(work), read(both)
+    assert after["salesfinity_work_email"].equals(
+        before["salesfinity_email"].rename("salesfinity_work_email")
+    )
+    for kind in ("work", "personal"):
+        _type_matches(after, server, kind)
+
+
+def test_status_finishes_the_running_rows_of_both_types(serve: Serve, tmp_path: Path) -> None:
+    server = serve(**{**CLEAN, "resolve_seconds": 2.0, "resolve_spread": 0.0})
+    source = leads_csv(tmp_path, rows=20)
+    out = tmp_path / "both.csv"
+    result = run(
+        "enrich", str(source), "-c", "linkedin_url", "--type", "work", "--type", "personal",
+        "--max-wait", "0.8", "--out", str(out), "--journal", "off", server=server,
+    )  # fmt: skip
+    assert result.exit_code == 1, result.output
+    running = ["pending", "processing"]
+    for kind in ("work", "personal"):
+        assert read(out)[f"salesfinity_{kind}_status"].isin(running).any()
+    result = run("status", str(out), server=server)
+    assert result.exit_code == 0, result.output
+    for kind in ("work", "personal"):
+        _type_matches(read(out), server, kind)
+
+
 def test_the_external_id_column_travels_with_each_lookup(serve: Serve, tmp_path: Path) -> None:
     server = serve(**CLEAN)
     source = leads_csv(tmp_path, rows=20)
@@ -385,6 +451,7 @@ def test_parquet_keeps_the_column_types_it_was_given(serve: Serve, tmp_path: Pat
         (["-c", "linkedin_url", "--out", "{tmp}/nowhere/x.csv"], "there is no folder"),
         (["-c", "linkedin_url", "--base-url", "http://api.example.com"], "plain http://"),
         (["-c", "linkedin_url", "--type", "home"], "'home' is not one of"),
+        (["-c", "linkedin_url", "--type", "work", "--type", "work"], "'work' twice"),
         (["-c", "linkedin_url", "--max-credits", "-1"], "-1 is not in the range"),
     ],
 )

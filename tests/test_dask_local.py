@@ -141,3 +141,13 @@ def test_import_sfy_pandas_works_where_dask_is_not_installed():
         """
     )
     assert out == "invalid"
+
+
+def test_several_types_at_once_are_refused_naming_type_before_anything_is_sent(serve, tmp_path):
+    server = serve()
+    frame = dd.from_pandas(messy_leads(10, seed=3), npartitions=1)
+    with pytest.raises(ValueError, match="type: a Dask frame is enriched one type at a time"):
+        frame.salesfinity.enrich(
+            "linkedin_url", type=("work", "personal"), results=tmp_path, **enrich_kwargs(server)
+        )
+    assert server.ledger.lookups_created == 0

@@ -25,6 +25,7 @@ from .._models import Status
 from ..frame import _checks, _status
 from ..frame import _rows as _frame
 from ..frame._files import ChunkWriter
+from ..frame._layout import PLAIN
 from ..run import Enrichment, EnrichmentRun, start
 from ..run._options import ProgressMode
 
@@ -79,11 +80,16 @@ class Totals:
     elapsed: float = 0.0
 
     def add(self, frame: pd.DataFrame, run: EnrichmentRun | None) -> None:
-        """Count one finished chunk: its rows by status, and its run's figures."""
+        """Count one finished chunk: its rows by status, and its run's figures.
+
+        A file holding several types counts each (row, type) once.
+        """
         self.chunks += 1
         self.rows += len(frame)
-        if _frame.STATUS in frame.columns:
-            statuses = frame[_frame.STATUS].astype(object).fillna(NO_STATUS)
+        for layout in _status.frame_columns(frame).values():
+            if layout.status not in frame.columns:
+                continue
+            statuses = frame[layout.status].astype(object).fillna(NO_STATUS)
             for status, n in statuses.value_counts().items():
                 self.counts[str(status)] += int(n)
         if run is not None:
@@ -170,7 +176,7 @@ def enrich_chunks(
             _checks.check_frame(chunk)
             if on_chunk is not None:
                 on_chunk(totals.rows + 1, totals.rows + len(chunk))
-            row_map = _frame.map_rows(chunk, column, enrichment.options.type, external_id)
+            row_map = _frame.map_rows(chunk, column, enrichment.options.types, external_id)
             run = start(enrichment, chunk, row_map, progress=progress, wait=False)
             totals.interrupted = not _wait(run)
             totals.add(chunk, run)
@@ -200,12 +206,7 @@ def refresh_chunks(
     totals = Totals()
     for chunk in chunks:
         if totals.chunks == 0:
-            for name in (_frame.STATUS, _frame.ID):
-                if name not in chunk.columns:
-                    raise ValueError(
-                        f"no {name!r} column: the file was never enriched; "
-                        "run sfy-pandas enrich on it first"
-                    )
+            _check_enriched(chunk)
         run = None
         if not totals.interrupted and _status.running_lookups(chunk):
             if on_chunk is not None:
@@ -226,6 +227,17 @@ def refresh_chunks(
         writer.write(chunk)
     totals.elapsed = time.monotonic() - totals.started
     return totals
+
+
+def _check_enriched(chunk: pd.DataFrame) -> None:
+    """The file holds the status and id columns of at least one type."""
+    layouts = list(_status.frame_columns(chunk).values()) or [PLAIN]
+    for name in (layouts[0].status, layouts[0].id):
+        if name not in chunk.columns:
+            raise ValueError(
+                f"no {name!r} column: the file was never enriched; "
+                "run sfy-pandas enrich on it first"
+            )
 
 
 def _wait(run: EnrichmentRun) -> bool:

@@ -73,9 +73,9 @@ def main() -> None:
     "--type",
     "kind",
     type=click.Choice(["work", "personal"]),
-    default="work",
-    show_default=True,
-    help="Which email to look up.",
+    multiple=True,
+    help="Which email to look up; give it twice (--type work --type personal) for both, "
+    "each in its own salesfinity_<type>_* columns.  [default: work]",
 )
 @click.option(
     "--out",
@@ -110,7 +110,7 @@ def enrich(
     *,
     input_path: Path,
     column: str,
-    kind: str,
+    kind: tuple[str, ...],
     out: Path | None,
     external_id: str | None,
     max_credits: int | None,
@@ -127,7 +127,9 @@ def enrich(
     Reads INPUT a chunk at a time (Excel: whole, the format cannot be
     streamed), sends each LinkedIn profile once however often it appears, and
     writes INPUT's columns plus salesfinity_status, salesfinity_email,
-    salesfinity_email_type, salesfinity_id and salesfinity_error. CSV and Excel
+    salesfinity_email_type, salesfinity_id and salesfinity_error (with --type given
+    twice, or on a file holding the other type's answers: salesfinity_<type>_status,
+    _email, _id and _error for each type, none erased). CSV and Excel
     output is made safe to open in a spreadsheet: a cell that would start a
     formula (=, +, -, @) gets a leading '. The API key comes from
     SALESFINITY_API_KEY. Interrupted or crashed? Run the same command again: the
@@ -149,10 +151,11 @@ def enrich(
       sfy-pandas enrich leads.csv -c linkedin_url --base-url simulator   # fake emails
     """
     with one_line_errors():
+        types = _types(kind)
         if is_dataset(input_path):  # a Parquet folder or glob: through Dask, to a folder
             out = out or dataset_out(input_path)
             options = RunOptions(
-                type=kind, max_credits=max_credits, dry_run=dry_run, base_url=base_url,
+                type=types, max_credits=max_credits, dry_run=dry_run, base_url=base_url,
                 journal=journal, poll_interval=poll_interval, max_wait=max_wait,
             )  # fmt: skip
             totals = enrich_dataset(
@@ -171,7 +174,7 @@ def enrich(
             )
         check_writable(out)
         options = RunOptions(
-            type=kind,
+            type=types,
             max_credits=max_credits,
             dry_run=dry_run,
             base_url=base_url,
@@ -202,6 +205,16 @@ def enrich(
                     raise
             requests = None if requests_seen is None else requests_seen()
     _finish(totals, out if write else None, requests=requests, simulated=requests_seen is not None)
+
+
+def _types(given: tuple[str, ...]) -> str | tuple[str, ...]:
+    """The --type values as RunOptions takes them: work when none, each once."""
+    if not given:
+        return "work"
+    twice = [kind for kind in given if given.count(kind) > 1]
+    if twice:
+        raise BadArgument(f"--type names {twice[0]!r} twice; give each type once")
+    return given[0] if len(given) == 1 else given
 
 
 # -- status --------------------------------------------------------------------------

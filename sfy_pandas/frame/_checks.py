@@ -6,6 +6,7 @@ from collections.abc import Hashable
 
 import pandas as pd
 
+from ._layout import held_types, per_type
 from ._rows import ID, STATUS, check_columns
 
 __all__ = ["check_column", "check_enriched", "check_frame"]
@@ -43,6 +44,8 @@ def check_column(name: str, frame: pd.DataFrame, column: Hashable) -> None:
 
 def check_enriched(frame: pd.DataFrame) -> None:
     """The frame has the columns ``status()`` reads: it was enriched before."""
+    if any(per_type(kind).status in frame.columns for kind in held_types(frame)):
+        return  # a frame holding several types: each type's own columns
     for name in (STATUS, ID):
         if name not in frame.columns:
             raise ValueError(

@@ -9,7 +9,7 @@ an all-NaN float column, and a whole batch of answers goes in with one
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable, Mapping, Sequence
+from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -20,6 +20,7 @@ from .._linkedin import ProfileURL, parse_profile
 from .._models import Status
 from ..engine._engine import Job, Update
 from ..journal._journal import ProfileKey
+from ._layout import PLAIN, Columns
 
 __all__ = [
     "COLUMNS",
@@ -34,11 +35,11 @@ __all__ = [
     "write_updates",
 ]
 
-STATUS = "salesfinity_status"
-EMAIL = "salesfinity_email"
+STATUS = PLAIN.status
+EMAIL = PLAIN.email
 EMAIL_TYPE = "salesfinity_email_type"
-ID = "salesfinity_id"
-ERROR = "salesfinity_error"
+ID = PLAIN.id
+ERROR = PLAIN.error
 COLUMNS = (STATUS, EMAIL, EMAIL_TYPE, ID, ERROR)
 
 _STATUS_VALUES = frozenset(status.value for status in Status)
@@ -46,7 +47,13 @@ _STATUS_VALUES = frozenset(status.value for status in Status)
 
 @dataclass
 class RowMap:
-    """Which rows belong to which profile, and what each profile's state is."""
+    """Which rows belong to which profile, and what each profile's state is.
+
+    A profile is a (canonical URL, type) pair, so a run asking several types
+    counts each row once per type: ``total`` and ``counts`` are (row, type)
+    pairs. ``columns`` says where each type's answers go (see ``_layout``);
+    it is filled when the run starts, from the frame as it is then.
+    """
 
     total: int
     rows: dict[ProfileKey, np.ndarray]
@@ -54,6 +61,12 @@ class RowMap:
     invalid: list[tuple[int, Status, str]]
     status_of: dict[ProfileKey, Status] = field(default_factory=dict)
     counts: dict[Status, int] = field(default_factory=dict)
+    kinds: tuple[str, ...] = ()
+    columns: dict[str, Columns] = field(default_factory=dict)
+
+    def columns_of(self, kind: str) -> Columns:
+        """Where answers of this type go; the plain columns until a layout is set."""
+        return self.columns.get(kind, PLAIN)
 
     def apply(self, updates: Iterable[Update]) -> None:
         """Move each profile's rows to their new status in the counts."""
@@ -69,18 +82,20 @@ class RowMap:
 def map_rows(
     frame: pd.DataFrame,
     column: Hashable,
-    kind: str,
+    kind: str | Sequence[str],
     external_id: Hashable | None = None,
 ) -> RowMap:
-    """Parse ``column`` into unique profiles (canonical URL x ``kind``) and their rows.
+    """Parse ``column`` into unique profiles (canonical URL x each type) and their rows.
 
+    ``kind`` is one type or several: each profile is one job per type.
     Invalid cells become ``invalid`` rows with the reason; they are never sent.
     A profile written several ways is one job; its first row's external id is sent.
     """
+    kinds = (kind,) if isinstance(kind, str) else tuple(kind)
     cells = frame[column].to_numpy(dtype=object)
     ids = None if external_id is None else frame[external_id].to_numpy(dtype=object)
     positions: dict[ProfileKey, list[int]] = {}
-    external: dict[ProfileKey, str | None] = {}
+    external: dict[str, str | None] = {}
     invalid: list[tuple[int, Status, str]] = []
     for position, cell in enumerate(cells):
         parsed = parse_profile(cell)
@@ -93,18 +108,22 @@ def map_rows(
                 (position, Status.INVALID, f"external_id longer than {MAX_EXTERNAL_ID_CHARS}")
             )
             continue
-        key = (parsed.url, kind)
-        found = positions.get(key)
+        found = positions.get((parsed.url, kinds[0]))
         if found is None:
-            positions[key] = [position]
-            external[key] = ext
+            positions[(parsed.url, kinds[0])] = [position]
+            external[parsed.url] = ext
         else:
             found.append(position)
-    rows = {key: np.asarray(found, dtype=np.intp) for key, found in positions.items()}
-    jobs = [Job(key, external[key]) for key in rows]
-    row_map = RowMap(total=len(cells), rows=rows, jobs=jobs, invalid=invalid)
+    rows = {
+        (url, each): np.asarray(found, dtype=np.intp)
+        for each in kinds
+        for (url, _), found in positions.items()
+    }
+    jobs = [Job(key, external[key[0]]) for key in rows]
+    total = len(cells) * len(kinds)
+    row_map = RowMap(total=total, rows=rows, jobs=jobs, invalid=invalid, kinds=kinds)
     queued = sum(len(found) for found in rows.values())
-    row_map.counts = {Status.PENDING: queued, Status.INVALID: len(invalid)}
+    row_map.counts = {Status.PENDING: queued, Status.INVALID: len(invalid) * len(kinds)}
     return row_map
 
 
@@ -140,56 +159,73 @@ def check_columns(frame: pd.DataFrame) -> None:
         )
 
 
-def prepare_columns(frame: pd.DataFrame) -> None:
-    """Make sure every output column exists with the ``string`` dtype, in place."""
-    for name in COLUMNS:
-        if name not in frame.columns:
-            frame[name] = pd.Series(pd.NA, index=frame.index, dtype="string")
-        elif frame[name].dtype != "string":
-            frame[name] = frame[name].astype("string")
+def prepare_columns(frame: pd.DataFrame, row_map: RowMap) -> None:
+    """Make sure every output column of the run exists with the ``string`` dtype, in place."""
+    for layout in row_map.columns.values():
+        for name in layout.names():
+            if name not in frame.columns:
+                frame[name] = pd.Series(pd.NA, index=frame.index, dtype="string")
+            elif frame[name].dtype != "string":
+                frame[name] = frame[name].astype("string")
 
 
-def clear_rows(frame: pd.DataFrame, positions: np.ndarray) -> None:
-    """Blank the output columns of these rows (they are about to be enriched anew)."""
-    if len(positions):
-        frame.iloc[positions, _column_positions(frame)] = None
+def clear_rows(frame: pd.DataFrame, row_map: RowMap) -> None:
+    """Blank the run's output columns in every row (they are about to be enriched anew).
+
+    Only the columns of the types asked: another type's answers stay.
+    """
+    for kind in row_map.kinds:
+        frame.iloc[:, _column_positions(frame, row_map.columns_of(kind))] = None
 
 
-def write_invalid(frame: pd.DataFrame, invalid: Sequence[tuple[int, Status, str]]) -> None:
+def write_invalid(frame: pd.DataFrame, row_map: RowMap) -> None:
+    """Mark the invalid cells' rows, with the reason, for every type asked."""
+    invalid = row_map.invalid
     if not invalid:
         return
     positions = np.fromiter((pos for pos, _, _ in invalid), dtype=np.intp, count=len(invalid))
-    values = np.full((len(invalid), len(COLUMNS)), None, dtype=object)
-    values[:, 0] = [status.value for _, status, _ in invalid]
-    values[:, 4] = [reason for _, _, reason in invalid]
-    frame.iloc[positions, _column_positions(frame)] = values
+    for kind in row_map.kinds:
+        layout = row_map.columns_of(kind)
+        names = layout.names()
+        values = np.full((len(invalid), len(names)), None, dtype=object)
+        values[:, names.index(layout.status)] = [status.value for _, status, _ in invalid]
+        values[:, names.index(layout.error)] = [reason for _, _, reason in invalid]
+        frame.iloc[positions, _column_positions(frame, layout)] = values
 
 
-def write_updates(
-    frame: pd.DataFrame, rows: Mapping[ProfileKey, np.ndarray], updates: Iterable[Update]
-) -> None:
-    """Write the newest update of each profile to all its rows, in one assignment."""
+def write_updates(frame: pd.DataFrame, row_map: RowMap, updates: Iterable[Update]) -> None:
+    """Write the newest update of each profile to all its rows, one assignment per type."""
     latest: dict[ProfileKey, Update] = {}
     for update in updates:
         latest[update.key] = update
-    if not latest:
-        return
-    chunks = [rows[key] for key in latest]
+    by_kind: dict[str, list[Update]] = {}
+    for update in latest.values():
+        by_kind.setdefault(update.key[1], []).append(update)
+    for kind, kept in by_kind.items():
+        _write_kind(frame, row_map, row_map.columns_of(kind), kept)
+
+
+def _write_kind(
+    frame: pd.DataFrame, row_map: RowMap, layout: Columns, updates: Sequence[Update]
+) -> None:
+    chunks = [row_map.rows[update.key] for update in updates]
     positions = np.concatenate(chunks)
-    values = np.empty((len(positions), len(COLUMNS)), dtype=object)
+    names = layout.names()
+    values = np.empty((len(positions), len(names)), dtype=object)
     start = 0
-    for update, chunk in zip(latest.values(), chunks, strict=True):
+    for update, chunk in zip(updates, chunks, strict=True):
         end = start + len(chunk)
-        values[start:end] = (
-            update.status.value,
-            update.email,
-            update.email_type,
-            update.lookup_id,
-            update.message,
-        )
+        answer = {
+            layout.status: update.status.value,
+            layout.email: update.email,
+            layout.email_type: update.email_type,
+            layout.id: update.lookup_id,
+            layout.error: update.message,
+        }
+        values[start:end] = tuple(answer[name] for name in names)
         start = end
-    frame.iloc[positions, _column_positions(frame)] = values
+    frame.iloc[positions, _column_positions(frame, layout)] = values
 
 
-def _column_positions(frame: pd.DataFrame) -> list[int]:
-    return [frame.columns.get_loc(name) for name in COLUMNS]  # type: ignore[misc]
+def _column_positions(frame: pd.DataFrame, layout: Columns) -> list[int]:
+    return [frame.columns.get_loc(name) for name in layout.names()]  # type: ignore[misc]

@@ -1,4 +1,8 @@
-"""The rows ``status()`` refreshes: running, with a lookup id, grouped by that id."""
+"""The rows ``status()`` refreshes: running, with a lookup id, grouped by that id.
+
+A frame holding several types has each type's own status and id columns; the
+running rows of every type are refreshed, each answer into its type's columns.
+"""
 
 from __future__ import annotations
 
@@ -6,24 +10,38 @@ import numpy as np
 import pandas as pd
 
 from .._models import RUNNING_STATUSES, Status
-from ._rows import ID, STATUS, RowMap
+from ._layout import PLAIN, Columns, held_types, per_type
+from ._rows import RowMap
 
-__all__ = ["lookup_id", "running_lookups", "status_rows"]
+__all__ = ["frame_columns", "lookup_id", "running_lookups", "status_rows"]
 
 _RUNNING = frozenset(status.value for status in RUNNING_STATUSES)
 
 
+def frame_columns(frame: pd.DataFrame) -> dict[str, Columns]:
+    """Each type the frame holds and its columns (the plain ones: keyed by "")."""
+    if PLAIN.status in frame.columns:
+        return {"": PLAIN}
+    return {kind: per_type(kind) for kind in held_types(frame)}
+
+
 def status_rows(frame: pd.DataFrame) -> tuple[RowMap, dict[str, tuple[str, str]]]:
-    """The running rows as a row map keyed by id, and the ids to poll (id -> key)."""
-    statuses = frame[STATUS].to_numpy(dtype=object)
-    ids = frame[ID].to_numpy(dtype=object)
+    """The running rows as a row map keyed by (id, type), and the ids to poll (id -> key).
+
+    Each (row, type) whose lookup is running counts as one row.
+    """
     positions: dict[tuple[str, str], list[int]] = {}
-    for position, (status, cell) in enumerate(zip(statuses, ids, strict=True)):
-        found = lookup_id(cell)
-        if status in _RUNNING and found:
-            positions.setdefault((found, ""), []).append(position)
+    layouts = frame_columns(frame)
+    for kind, layout in layouts.items():
+        statuses = frame[layout.status].to_numpy(dtype=object)
+        ids = frame[layout.id].to_numpy(dtype=object)
+        for position, (status, cell) in enumerate(zip(statuses, ids, strict=True)):
+            found = lookup_id(cell)
+            if status in _RUNNING and found:
+                positions.setdefault((found, kind), []).append(position)
     rows = {key: np.asarray(found, dtype=np.intp) for key, found in positions.items()}
     row_map = RowMap(total=sum(len(r) for r in rows.values()), rows=rows, jobs=[], invalid=[])
+    row_map.columns = dict(layouts)
     row_map.counts = {Status.PENDING: row_map.total}
     return row_map, {key[0]: key for key in rows}
 
@@ -39,7 +57,10 @@ def lookup_id(cell: object) -> str | None:
 
 def running_lookups(frame: pd.DataFrame) -> int:
     """Lookups in this frame whose answer is not in yet (distinct ids)."""
-    if STATUS not in frame.columns or ID not in frame.columns:
-        return 0
-    running = frame[STATUS].isin(list(_RUNNING)).fillna(False).to_numpy(dtype=bool)
-    return int(frame.loc[running, ID].dropna().nunique())
+    ids: set[object] = set()
+    for layout in frame_columns(frame).values():
+        if layout.status not in frame.columns or layout.id not in frame.columns:
+            continue
+        running = frame[layout.status].isin(list(_RUNNING)).fillna(False).to_numpy(dtype=bool)
+        ids.update(frame.loc[running, layout.id].dropna())
+    return len(ids)

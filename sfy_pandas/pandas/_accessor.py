@@ -59,8 +59,14 @@ class SalesfinityAccessor:
         ----------
         column : label
             The column of LinkedIn profile URLs.
-        type : {"work", "personal"}, default "work"
-            Which email to look up.
+        type : {"work", "personal"} or a tuple of them, default "work"
+            Which email to look up; ``("work", "personal")`` asks both, one
+            lookup per profile and type. A frame holding one type's answers has
+            the columns above; one holding more than one (asked together, or a
+            rerun with the other type) has ``salesfinity_<type>_status``,
+            ``_email``, ``_id`` and ``_error`` per type instead: the plain
+            columns are renamed to their type's, never overwritten. The run's
+            counts then count each (row, type) once.
         external_id : label, optional
             A column whose values are sent along and echoed back by the API.
         progress : {"auto", "widget", "text", None}, default "auto"

@@ -40,7 +40,7 @@ def plan_enrich(
     progress: ProgressMode = keywords.get("progress", "auto")
     check_progress(progress)
     options = RunOptions(**{k: v for k, v in keywords.items() if k not in _FACE_KEYWORDS})
-    row_map = _rows.map_rows(frame, column, options.type, external_id)
+    row_map = _rows.map_rows(frame, column, options.types, external_id)
     return progress, Enrichment(options), row_map
 
 

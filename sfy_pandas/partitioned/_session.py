@@ -260,6 +260,12 @@ _SUMMED: tuple[str, ...] = tuple(
 
 def run_options(options: SessionOptions) -> RunOptions:
     """The run object's options; raises, naming the argument, if one is wrong."""
+    if isinstance(options.kind, (tuple, list)) and len(options.kind) > 1:
+        # Each partition's answers go into one set of columns.
+        raise ValueError(
+            f"type: a Dask frame is enriched one type at a time, not {tuple(options.kind)!r}; "
+            "run enrich once per type"
+        )
     return RunOptions(
         type=options.kind,
         max_credits=options.max_credits,

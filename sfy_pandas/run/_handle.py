@@ -188,7 +188,7 @@ class EnrichmentRun:
         updates = self._tally.take_unwritten()
         frame = self._frame_ref()
         if updates and frame is not None:
-            _frame.write_updates(frame, self._tally.rows.rows, updates)
+            _frame.write_updates(frame, self._tally.rows, updates)
 
     def _catch_up(self) -> None:
         """Between two cells (the analyst's thread): write what came in, finish if ended."""

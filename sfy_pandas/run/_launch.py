@@ -9,11 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 
-import numpy as np
 import pandas as pd
 
 from ..engine._engine import RunStats, Update
-from ..frame import _rows
+from ..frame import _layout, _rows
 from ..journal._journal import ProfileKey
 from ..progress._snapshot import make_progress
 from . import _loop
@@ -75,10 +74,12 @@ def _new_run(
     progress: ProgressMode,
     description: str,
 ) -> EnrichmentRun:
-    _rows.prepare_columns(frame)
+    if row_map.kinds and not row_map.columns:  # enrich(): each type asked gets its columns
+        row_map.columns = _layout.layout_for(frame, row_map.kinds)
+    _rows.prepare_columns(frame, row_map)
     if row_map.jobs or row_map.invalid:  # enrich(): every row is answered anew
-        _rows.clear_rows(frame, np.arange(row_map.total, dtype=np.intp))
-        _rows.write_invalid(frame, row_map.invalid)
+        _rows.clear_rows(frame, row_map)
+        _rows.write_invalid(frame, row_map)
     view = make_progress(progress, description=description)
     return EnrichmentRun(
         frame, row_map, view, note=enrichment.target.note, resume_hint=_RESUME_HINT

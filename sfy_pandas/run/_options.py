@@ -37,7 +37,7 @@ RunnerName = Literal["thread", "nest-asyncio"]
 class EnrichKeywords(TypedDict, total=False):
     """The keywords of ``enrich()`` and ``aenrich()`` (documented on ``enrich()``)."""
 
-    type: EmailType | str
+    type: EmailType | str | tuple[EmailType | str, ...] | list[EmailType | str]
     external_id: Any
     progress: ProgressMode
     max_credits: int | None
@@ -61,9 +61,13 @@ class RunOptions:
     ``concurrency`` is how many creates are in flight (and the HTTP client's
     limit); ``timeout`` the read time-out of one request in seconds; ``retry``
     how hard one request tries. None means the library's default.
+
+    ``type`` is one email type or several distinct ones (a tuple or list); it
+    is kept as the type's string, or a tuple of them. ``types`` is always the
+    tuple.
     """
 
-    type: str = EmailType.WORK.value
+    type: str | tuple[str, ...] = EmailType.WORK.value
     max_credits: int | None = None
     dry_run: bool = False
     refresh: bool = False
@@ -78,11 +82,7 @@ class RunOptions:
     retry: RetryPolicy | None = None
 
     def __post_init__(self) -> None:
-        kind = getattr(self.type, "value", self.type)  # an EmailType, or its string
-        problem = type_problem(kind)
-        if problem is not None:
-            raise ValueError(f"{problem}, not {self.type!r}")
-        object.__setattr__(self, "type", kind)
+        object.__setattr__(self, "type", _check_types(self.type))
         check_count("max_credits", self.max_credits, minimum=0)
         check_flag("dry_run", self.dry_run)
         check_flag("refresh", self.refresh)
@@ -106,10 +106,33 @@ class RunOptions:
                 f"retry must be a sfy_pandas.RetryPolicy, not {type(self.retry).__name__}"
             )
 
+    @property
+    def types(self) -> tuple[str, ...]:
+        """The email types asked, one job per profile and type."""
+        return (self.type,) if isinstance(self.type, str) else self.type
+
     @classmethod
     def names(cls) -> frozenset[str]:
         """The keywords a :class:`RunOptions` takes."""
         return frozenset(f.name for f in fields(cls))
+
+
+def _check_types(value: object) -> str | tuple[str, ...]:
+    """One type (kept as its string) or several distinct ones (kept as a tuple)."""
+    given: list[object] = list(value) if isinstance(value, (tuple, list)) else [value]
+    many = isinstance(value, (tuple, list))
+    # Each an EmailType or its string; type_problem refuses anything else.
+    found: list[object] = [getattr(each, "value", each) for each in given]
+    if many and not found:
+        raise ValueError("type must name at least one type: 'work' or 'personal', not ()")
+    for kind in found:
+        problem = type_problem(kind)
+        if problem is not None:
+            raise ValueError(f"{problem}, not {value!r}")
+    kinds = [str(kind) for kind in found]
+    if len(set(kinds)) < len(kinds):
+        raise ValueError(f"type must name each type once, not {value!r}")
+    return tuple(kinds) if many and len(kinds) > 1 else kinds[0]
 
 
 def check_count(name: str, value: object, *, minimum: int) -> None:
