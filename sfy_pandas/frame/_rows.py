@@ -102,7 +102,7 @@ def map_rows(
         if not isinstance(parsed, ProfileURL):
             invalid.append((position, Status.INVALID, parsed.reason))
             continue
-        ext = None if ids is None else _external_id(ids[position])
+        ext = None if ids is None else external_id_text(ids[position])
         if ext is not None and len(ext) > MAX_EXTERNAL_ID_CHARS:
             invalid.append(
                 (position, Status.INVALID, f"external_id longer than {MAX_EXTERNAL_ID_CHARS}")
@@ -127,7 +127,8 @@ def map_rows(
     return row_map
 
 
-def _external_id(value: object) -> str | None:
+def external_id_text(value: object) -> str | None:
+    """A cell of the external-id column as the text sent, or None when it is empty."""
     if value is None or value is pd.NA or value is pd.NaT:
         return None
     if isinstance(value, float) and np.isnan(value):

@@ -82,7 +82,7 @@ def canonical_cells(
         if isinstance(parsed, str):
             reasons[position] = parsed
             continue
-        ext = None if ids is None else _external_id(ids[position])
+        ext = None if ids is None else _frame.external_id_text(ids[position])
         if ext is not None and len(ext) > MAX_EXTERNAL_ID_CHARS:
             reasons[position] = f"external_id longer than {MAX_EXTERNAL_ID_CHARS}"
             continue
@@ -118,15 +118,6 @@ def _parse(cell: object, seen: dict[object, ProfileURL | str]) -> ProfileURL | s
     with contextlib.suppress(TypeError):  # unhashable: not remembered
         seen[cell] = result
     return result
-
-
-def _external_id(value: object) -> str | None:
-    if value is None or value is pd.NA or value is pd.NaT:
-        return None
-    if isinstance(value, float) and np.isnan(value):
-        return None
-    text = str(value).strip()
-    return text or None
 
 
 def check_text_column(name: str, column: Hashable, dtype: Any) -> None:
