@@ -39,6 +39,9 @@ _GETS_PER_ROUND = 32
 _GETS_PER_CALL = 8
 #: The least time between rounds of GETs (each is due on its own).
 _GET_ROUND_GAP = 0.05
+#: With the batch query, while creates are ready to go: the least time between
+#: rounds, in ``poll_initial``s.
+_BATCH_GAP_WHILE_CREATING = 4.0
 
 
 class Reader:
@@ -138,6 +141,7 @@ class Reader:
         if batch != self._plan.batch:
             self._plan.batch = batch
             self._plan.replan(self._book.running, now)
+        self._plan.set_idle(not self._creator.queued, self._book.running, now)
 
     def _ahead(self) -> float:
         """Read early while creates wait on the budget: a final answer may free a unit."""
@@ -151,8 +155,13 @@ class Reader:
         if due is None:
             return time.monotonic() + 1.0  # nothing to read: look again when woken
         ahead = self._ahead()
-        gap = self._options.poll_initial if self._plan.batch or ahead else _GET_ROUND_GAP
-        return max(due - ahead, last_start + min(gap, self._options.poll_initial))
+        poll = self._options.poll_initial
+        gap = poll if self._plan.batch or ahead else _GET_ROUND_GAP
+        if self._plan.batch and self._creator.ready():
+            # Each call takes a request a create could have had; one every few
+            # seconds still shows the early answers soon.
+            gap = poll * _BATCH_GAP_WHILE_CREATING
+        return max(due - ahead, last_start + gap)
 
     async def _sleep(self, seconds: float) -> None:
         if self._deadline is not None:
@@ -251,13 +260,17 @@ class Reader:
         if lookup.status.is_running:
             if record.created is not None:
                 record.last_running_age = sent_at - record.created
+                self._plan.seen_running(record)
             if lookup.status is not record.status:
                 record.status = lookup.status
                 updates.append(Update.of(record.key, lookup))
             self._plan.schedule(lookup_id, record, now)
             return
         if record.created is not None:
-            self._plan.learn(record, lookup.updated_at, now - record.created)
+            age = now - record.created
+            self._plan.learn(
+                record, lookup.updated_at, age, lookup.status, running=self._book.running, now=now
+            )
         self._plan.discard(lookup_id)
         self._book.resolved(lookup_id, lookup.status)
         self._budget.finished(lookup_id, charged=lookup.status is Status.COMPLETED)

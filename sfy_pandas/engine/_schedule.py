@@ -6,6 +6,12 @@ running is read next when it is likely final given that it was not
 (``reread_quantile``), at least ``poll_backoff`` times older, at most twice
 as old and at most ``poll_max`` seconds later. No read goes to a lookup younger than the learned
 ``lower_quantile``.
+
+Two things bring a read sooner. A lookup near the API's maximum processing time
+is read at it (``_cap``: the lognormal's tail knows nothing of a hard cap). And
+once nothing is left to create, with the batch query, a running lookup is read
+at least every ``_IDLE_GAP`` seconds: nothing else needs the requests then,
+and one call covers 200 lookups.
 """
 
 from __future__ import annotations
@@ -16,7 +22,9 @@ import math
 from collections.abc import Mapping
 from datetime import datetime
 
+from .._models import Status
 from ._book import Running
+from ._cap import HardCap
 from ._timing import LookupTimes
 from ._types import EngineOptions
 
@@ -24,6 +32,12 @@ __all__ = ["ReadPlan"]
 
 #: How often the model of lookup times is fitted again, at most.
 _FIT_EVERY = 1.0
+#: With the batch query and nothing left to create: the most time between two
+#: reads of one running lookup.
+_IDLE_GAP = 2.0
+#: With a known cap, lookups still running past this quantile of the model are
+#: left out of its fit (see ``ReadPlan._censored``).
+_CAPPED_BEYOND = 0.99
 
 
 class ReadPlan:
@@ -37,6 +51,9 @@ class ReadPlan:
         self._order = itertools.count()
         #: Whether reads are batch calls (cheap: read earlier, in rounds).
         self.batch = False
+        #: Whether nothing is left to create (reads then cost the run no create).
+        self.idle = False
+        self.cap = HardCap()
         self._last_fit = -math.inf
         self._fitted = 0
 
@@ -74,8 +91,37 @@ class ReadPlan:
                 self.lower_age(),
             )
             # The model's tail may be wrong (a hard time cap, say): at most double the age.
-            due = record.created + min(later, 2.0 * age, age + options.poll_max)
+            later = min(later, 2.0 * age, age + options.poll_max)
+            if self.idle and self.batch:
+                later = min(later, age + _IDLE_GAP)
+            due = record.created + later
+        if record.created is not None:
+            due = min(due, self._at_cap(record.created, record.last_running_age))
         self._push(lookup_id, due)
+
+    def _at_cap(self, created: float, seen_running: float | None) -> float:
+        """When a lookup is final at the latest, if the API has a known hard cap."""
+        cap = self.cap.read_age()
+        if cap is None or cap <= (seen_running or 0.0):
+            return math.inf
+        return created + cap
+
+    def seen_running(self, record: Running) -> None:
+        """A lookup made by this run was read still running (``last_running_age`` set)."""
+        if record.last_running_age is not None:
+            self.cap.running_at(record.last_running_age)
+
+    def set_idle(self, idle: bool, running: Mapping[str, Running], now: float) -> None:
+        """Nothing left to create (or creates again): reschedule every running lookup."""
+        if idle == self.idle:
+            return
+        self.idle = idle
+        self._reschedule(running, now)
+
+    def _reschedule(self, running: Mapping[str, Running], now: float) -> None:
+        for lookup_id, record in running.items():
+            if record.created is not None and lookup_id in self._due:
+                self.schedule(lookup_id, record, now)
 
     def eager_ahead(self) -> float:
         """How much sooner reads may come while creates wait for budget units to come back.
@@ -144,13 +190,47 @@ class ReadPlan:
 
     # -- learning ------------------------------------------------------------
 
-    def learn(self, record: Running, updated_at: str | None, age: float) -> None:
-        """A lookup made by this run was found final at ``age`` seconds."""
+    def learn(
+        self,
+        record: Running,
+        updated_at: str | None,
+        age: float,
+        status: Status,
+        *,
+        running: Mapping[str, Running],
+        now: float,
+    ) -> None:
+        """A lookup made by this run was found final (``status``) at ``age`` seconds."""
+        if status is Status.TIMEOUT:
+            # A time set by the API's cap, not the lookup's own: it teaches the
+            # cap, and would only widen the model of the lookups that end by
+            # themselves (pushing every first read later).
+            before = self.cap.read_age()
+            self.cap.timed_out_by(age)
+            cap = self.cap.read_age()
+            if cap is not None and (before is None or cap < before):
+                self._reschedule(running, now)  # the reads due past the cap come sooner
+            return
         exact = _seconds_since(updated_at, record.created_wall)
         if exact is not None and 0 < exact <= age + 1.0:
             self.times.observe(None, min(exact, age), exact=True)
         else:
             self.times.observe(record.last_running_age, age)
+
+    def _censored(self, running: Mapping[str, Running]) -> list[float]:
+        """Ages of the lookups last read still running, for the fit.
+
+        Once the API is known to cap lookup times, a lookup running far past
+        what the model expects is most likely one that will run into the cap:
+        it says nothing of the lookups that end by themselves. (Should the
+        model be too short instead, those lookups end by themselves later, and
+        their answers move it.)
+        """
+        ages = [r.last_running_age for r in running.values() if r.last_running_age is not None]
+        if self.cap.read_age() is None:
+            return ages
+        beyond = self.times.quantile(_CAPPED_BEYOND)
+        return [age for age in ages if age <= beyond]
 
     def refit(self, running: Mapping[str, Running], now: float) -> None:
         """Fit the model again (at most every second); reschedule if it moved."""
@@ -159,11 +239,7 @@ class ReadPlan:
             return
         self._last_fit, self._fitted = now, times.resolved
         before = self.first_age()
-        times.fit(
-            record.last_running_age
-            for record in running.values()
-            if record.last_running_age is not None
-        )
+        times.fit(self._censored(running))
         if abs(self.first_age() / before - 1.0) > 0.05:
             self.replan(running, now)
 
