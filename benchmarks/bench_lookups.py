@@ -205,7 +205,7 @@ def run_rows(rows: Sequence[Row], parallel: bool) -> list[Measured]:
     waiting = [row for row in rows if row not in busy]
     with tempfile.TemporaryDirectory(prefix="sfy-bench-lookups-") as tmp_name:
         tmp = Path(tmp_name)
-        with ThreadPoolExecutor(max_workers=len(waiting) if parallel else 1) as pool:
+        with ThreadPoolExecutor(max_workers=max(len(waiting), 1) if parallel else 1) as pool:
             found = {row.key: measure(row, tmp) for row in busy}
             measured = pool.map(lambda row: measure(row, tmp), waiting)
             found.update({m.row.key: m for m in measured})

@@ -50,7 +50,7 @@ from collections.abc import Mapping
 __all__ = ["MARGIN", "SETTLE_ACCEPTED", "Pace", "header_rate", "shared_pace"]
 
 #: Settle at this share of the measured limit: a little headroom for jitter.
-MARGIN = 0.96
+MARGIN = 0.98
 #: While probing, send this much above the measure, so the bucket stays empty.
 PROBE_OVERSHOOT = 1.05
 #: Answers accepted between the 429s of one span needed to settle (about 2 %
@@ -70,7 +70,7 @@ MAX_CLIMB = 2.0
 #: (10 % per 1,000 answers).
 SETTLED_CLIMB = 0.0001
 #: ... and at most this much per second (a fast key climbs no faster than a slow one).
-SETTLED_CLIMB_PER_SECOND = 0.002
+SETTLED_CLIMB_PER_SECOND = 0.001
 #: The pace never goes below this many requests/s.
 MIN_RATE = 0.2
 #: The window over which the rate just sent at is measured, in seconds.

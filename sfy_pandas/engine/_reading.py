@@ -39,9 +39,11 @@ _GETS_PER_ROUND = 32
 _GETS_PER_CALL = 8
 #: The least time between rounds of GETs (each is due on its own).
 _GET_ROUND_GAP = 0.05
-#: With the batch query, while creates are ready to go: the least time between
-#: rounds, in ``poll_initial``s.
-_BATCH_GAP_WHILE_CREATING = 4.0
+#: With the batch query, while creates are ready to go: a round after this many
+#: creates (a call is then about 1 % of the requests) ...
+_CREATES_PER_BATCH_CALL = 80
+#: ... or after this many ``poll_initial``s.
+_BATCH_GAP_WHILE_CREATING = 10.0
 
 
 class Reader:
@@ -74,6 +76,8 @@ class Reader:
         #: Reads that may still go out while creates are ready (no batch query).
         self._allowance = 1.0
         self._creates_seen = 0
+        #: Creates sent when the last round started.
+        self._sent_at_round = 0
         self._probes_left = options.probes
         book.on_running = self._on_running
 
@@ -120,7 +124,7 @@ class Reader:
             if not ids:
                 await self._sleep(0.25)  # held back for a create: the next one wakes us
                 continue
-            last_start = now
+            last_start, self._sent_at_round = now, self._creator.sent
             if not await self._read_by_deadline(ids, now):
                 return
 
@@ -158,9 +162,13 @@ class Reader:
         poll = self._options.poll_initial
         gap = poll if self._plan.batch or ahead else _GET_ROUND_GAP
         if self._plan.batch and self._creator.ready():
-            # Each call takes a request a create could have had; one every few
-            # seconds still shows the early answers soon.
-            gap = poll * _BATCH_GAP_WHILE_CREATING
+            # Each call takes a request a create could have had: one per
+            # ``_CREATES_PER_BATCH_CALL`` creates, and at least one every
+            # ``_BATCH_GAP_WHILE_CREATING`` rounds so the early answers show.
+            # Each create wakes the loop, so the count is looked at again.
+            since = self._creator.sent - self._sent_at_round
+            if since < _CREATES_PER_BATCH_CALL:
+                gap = poll * _BATCH_GAP_WHILE_CREATING
         return max(due - ahead, last_start + gap)
 
     async def _sleep(self, seconds: float) -> None:

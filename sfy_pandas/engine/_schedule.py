@@ -90,8 +90,10 @@ class ReadPlan:
                 age * options.poll_backoff,
                 self.lower_age(),
             )
-            # The model's tail may be wrong (a hard time cap, say): at most double the age.
-            later = min(later, 2.0 * age, age + options.poll_max)
+            if self.cap.read_age() is None:
+                # The model's tail may be wrong (a hard cap not seen yet, say): at
+                # most double the age. With a known cap, the cap bounds the wait.
+                later = min(later, 2.0 * age, age + options.poll_max)
             if self.idle and self.batch:
                 later = min(later, age + _IDLE_GAP)
             due = record.created + later
