@@ -94,11 +94,11 @@ class ReadPlan:
                 # The model's tail may be wrong (a hard cap not seen yet, say): at
                 # most double the age. With a known cap, the cap bounds the wait.
                 later = min(later, 2.0 * age, age + options.poll_max)
-            if self.idle and self.batch:
-                later = min(later, age + _IDLE_GAP)
             due = record.created + later
         if record.created is not None:
             due = min(due, self._at_cap(record.created, record.last_running_age))
+            if self.idle and self.batch and record.last_running_age is not None:
+                due = min(due, record.created + record.last_running_age + _IDLE_GAP)
         self._push(lookup_id, due)
 
     def _at_cap(self, created: float, seen_running: float | None) -> float:
