@@ -12,6 +12,8 @@
 
     python benchmarks/bench_scale.py            # N = 1,000,000, M = 20,000: ~10 min
     python benchmarks/bench_scale.py --quick    # N = 2,000, M = 200: seconds
+    python benchmarks/bench_scale.py --cpu-only --cpu-rows 5000 --repeat 3
+                                                # only the CPU rows, each pair 3 times
 """
 
 from __future__ import annotations
@@ -154,15 +156,40 @@ def _met(ok: bool) -> str:
     return "yes" if ok else "**no**"
 
 
+def cpu_line(run: dict[str, Any], bare: dict[str, Any]) -> str:
+    """One line of the CPU part alone: both sides' ms per row and their ratio."""
+    per_row, bare_per_row = run["cpu"] / run["rows"], bare["cpu"] / bare["rows"]
+    return (
+        f"| {run['rows']:,} | {per_row * 1e3:.2f} ms | {bare_per_row * 1e3:.2f} ms "
+        f"| **{per_row / bare_per_row:.2f}x** | {_met(per_row / bare_per_row <= CPU_TARGET)} "
+        f"| {run['load']} |"
+    )
+
+
+def cpu_only(rows: int, repeat: int) -> None:
+    """The CPU part alone, ``repeat`` times over, to see its noise."""
+    print("| profiles | enrich() | bare httpx | ratio | met | load |\n|---|---|---|---|---|---|")
+    for _ in range(repeat):
+        with tempfile.TemporaryDirectory(prefix="sfy-bench-cpu-") as tmp_name:
+            print(cpu_line(*cpu(rows, Path(tmp_name))), flush=True)
+
+
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small figures, in seconds")
     parser.add_argument("--memory-rows", type=int, help="profiles in the rerun")
     parser.add_argument("--traced-rows", type=int, help="profiles in the traced rerun")
+    parser.add_argument("--cpu-only", action="store_true", help="only the CPU rows")
+    parser.add_argument("--cpu-rows", type=int, help="profiles in the CPU part")
+    parser.add_argument("--repeat", type=int, default=1, help="CPU part runs (--cpu-only)")
     args = parser.parse_args(argv)
     scale = QUICK if args.quick else FULL
     if args.quick:
         in_process()
+    if args.cpu_only:
+        print(f"Machine: {machine()}; at the start, {load()}.\n")
+        cpu_only(args.cpu_rows or scale.cpu_rows, args.repeat)
+        return
     if args.memory_rows or args.traced_rows:
         scale = Scale(
             args.memory_rows or scale.memory_rows,

@@ -210,6 +210,18 @@ async def test_an_injected_http_client_is_used_and_left_open() -> None:
         assert not http.is_closed
 
 
+async def test_every_request_carries_the_key_and_user_agent_on_a_made_or_injected_client() -> None:
+    api = ScriptedApi(reply(200, {"balance": 7}), reply(200, {"balance": 7}))
+    async with AsyncSalesfinity(KEY, transport=httpx.MockTransport(api), retry=NO_WAIT) as made:
+        await made.credits()
+    async with httpx.AsyncClient(transport=httpx.MockTransport(api)) as http:
+        async with AsyncSalesfinity(KEY, http_client=http, retry=NO_WAIT) as injected:
+            await injected.credits()
+        assert "x-api-key" not in http.headers  # the caller's client is left as it was
+    assert [r.headers["x-api-key"] for r in api.requests] == [KEY, KEY]
+    assert all(r.headers["user-agent"].startswith("sfy-pandas") for r in api.requests)
+
+
 class ClosableTransport(httpx.MockTransport):
     closed = False
 

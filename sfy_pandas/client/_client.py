@@ -142,7 +142,10 @@ class AsyncSalesfinity:
             max_concurrency, max_rate=max_rate, pace=pace, wait_scale=self._retry.wait_scale
         )
         limits = AnswerLimits(max_answer_bytes, answer_timeout)
-        self._http = self._http_client(http_client, transport, _timeout(timeout), max_concurrency)
+        headers = {"x-api-key": key, "user-agent": _user_agent()}
+        self._http = self._http_client(
+            http_client, transport, _timeout(timeout), max_concurrency, headers
+        )
         self._owns_http = http_client is None
         self.stats = ClientStats(
             concurrency_limit=max_concurrency,
@@ -152,7 +155,9 @@ class AsyncSalesfinity:
         self._sender = Sender(
             self._http,
             base_url=self._base_url,
-            headers={"x-api-key": key, "user-agent": _user_agent()},
+            # A client made here holds the headers itself: merging them into
+            # every request is a real share of httpx's cost per request.
+            headers=None if self._owns_http else headers,
             retry=self._retry,
             pacer=self._pacer,
             limits=limits,
@@ -167,6 +172,7 @@ class AsyncSalesfinity:
         transport: httpx.AsyncBaseTransport | None,
         timeout: httpx.Timeout,
         max_concurrency: int,
+        headers: dict[str, str],
     ) -> httpx.AsyncClient:
         if http_client is not None and transport is not None:
             raise ValueError("pass http_client or transport, not both")
@@ -178,6 +184,7 @@ class AsyncSalesfinity:
             return http_client
         return httpx.AsyncClient(
             transport=transport,
+            headers=headers,
             timeout=timeout,
             # A connection per request in flight, kept alive between requests.
             limits=httpx.Limits(

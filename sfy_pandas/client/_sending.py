@@ -52,7 +52,7 @@ class Sender:
         http: httpx.AsyncClient,
         *,
         base_url: str,
-        headers: dict[str, str],
+        headers: dict[str, str] | None,
         retry: RetryPolicy,
         pacer: Pacer,
         limits: AnswerLimits,

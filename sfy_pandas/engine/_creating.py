@@ -81,7 +81,9 @@ class Creator:
         self._stop = stop
         self._queue: deque[Job] = deque()
         self._workers: set[asyncio.Task[None]] = set()
-        self._inflight: set[asyncio.Task[None]] = set()
+        #: Workers in the middle of a create: stopping waits for their answers.
+        self._busy: set[asyncio.Task[None]] = set()
+        self._settling = False
         #: Why creating stopped for good (no credits, a journal that cannot record).
         self.halted: str | None = None
         #: Creating stopped because the journal cannot record intents.
@@ -109,11 +111,11 @@ class Creator:
 
     def idle(self) -> bool:
         """True when nothing is queued, being sent or about to be."""
-        return not self._queue and not self._workers and not self._inflight
+        return not self._queue and not self._workers
 
     def stuck(self) -> bool:
         """True when what is queued can never go out (stopped, halted, budget spent)."""
-        if self._workers or self._inflight:
+        if self._workers:
             return False
         return self.stopped() or self._budget.spent()
 
@@ -137,14 +139,17 @@ class Creator:
 
     async def settle(self, grace: float) -> None:
         """Stop the workers; give in-flight creates ``grace`` seconds to answer."""
-        for worker in list(self._workers):
+        self._settling = True  # a worker whose create answers takes no other job
+        workers, busy = set(self._workers), set(self._busy)
+        # Cut off only what is not mid-create (waiting for the budget): a create
+        # cut off mid-answer would lose its id and leave the profile in doubt.
+        for worker in workers - busy:
             worker.cancel()
-        await asyncio.gather(*self._workers, return_exceptions=True)
-        if self._inflight:
-            _done, pending = await asyncio.wait(self._inflight, timeout=max(grace, 0.0))
-            for task in pending:
-                task.cancel()
-            await asyncio.gather(*pending, return_exceptions=True)
+        if busy:
+            _done, pending = await asyncio.wait(busy, timeout=max(grace, 0.0))
+            for worker in pending:
+                worker.cancel()
+        await asyncio.gather(*workers, return_exceptions=True)
 
     # -- the workers -------------------------------------------------------
 
@@ -157,17 +162,21 @@ class Creator:
         self.changed.set()
 
     async def _worker(self) -> None:
-        while self._queue and not self.stopped():
+        # Each create runs in the worker itself, not in a task of its own: a task
+        # per create cost about a third of the client's CPU per create (httpx
+        # and anyio keep state per task). settle() lets a busy worker finish.
+        worker = asyncio.current_task()
+        assert worker is not None
+        while self._queue and not self.stopped() and not self._settling:
             job = self._queue.popleft()
             if not await self._budget.acquire(self._stop):
                 self._queue.appendleft(job)
                 return
-            task = asyncio.create_task(self._create_one(job))
-            self._inflight.add(task)
-            task.add_done_callback(self._inflight.discard)
-            # Shielded: stopping the run must not cut a create off mid-answer,
-            # or its id would be lost and the profile left in doubt.
-            await asyncio.shield(task)
+            self._busy.add(worker)
+            try:
+                await self._create_one(job)
+            finally:
+                self._busy.discard(worker)
 
     async def _create_one(self, job: Job) -> None:
         """One create, holding one budget unit: the unit goes with the lookup or comes back."""
