@@ -3,9 +3,9 @@
 Each running lookup has one due time. Its first read comes when the learned
 lookup times say it is likely final (``read_quantile``); a lookup found still
 running is read next when it is likely final given that it was not
-(``reread_quantile``), at least ``poll_backoff`` times older, at most twice
-as old and at most ``poll_max`` seconds later. No read goes to a lookup younger than the learned
-``lower_quantile``.
+(``reread_quantile``), at least ``poll_backoff`` times older and, until the
+API's cap is known, at most twice as old and at most ``poll_max`` seconds later.
+No read goes to a lookup younger than the learned ``lower_quantile``.
 
 Two things bring a read sooner. A lookup near the API's maximum processing time
 is read at it (``_cap``: the lognormal's tail knows nothing of a hard cap). And
