@@ -19,7 +19,15 @@ import pandas as pd
 
 from ..engine._engine import Update
 from ._layout import Columns
-from ._rows import CODES, STATUSES, RowMap, Strings, column_positions, strings
+from ._rows import (
+    CODES,
+    STATUSES,
+    RowMap,
+    Strings,
+    column_positions,
+    release_arrow_memory,
+    strings,
+)
 
 __all__ = ["WRITE_PROFILES", "Answers", "Unwritten", "write_updates"]
 
@@ -107,6 +115,7 @@ def write_updates(frame: pd.DataFrame, row_map: RowMap, answers: Sequence[Answer
             if mine.any():
                 picked = {name: column[mine] for name, column in values.items()}
                 _write_kind(frame, row_map, row_map.columns_of(kind), numbers[keep][mine], picked)
+        release_arrow_memory()
 
 
 def _chunks(answers: Sequence[Answers]) -> Iterator[list[Answers]]:
