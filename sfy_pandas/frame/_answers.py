@@ -19,15 +19,8 @@ import pandas as pd
 
 from ..engine._engine import Update
 from ._layout import Columns
-from ._rows import (
-    CODES,
-    STATUSES,
-    RowMap,
-    Strings,
-    column_positions,
-    release_arrow_memory,
-    strings,
-)
+from ._rows import CODES, STATUSES, RowMap, column_positions
+from ._texts import Strings, release_arrow_memory, strings
 
 __all__ = ["WRITE_PROFILES", "Answers", "Unwritten", "write_updates"]
 

@@ -14,10 +14,9 @@ profile, by a stable sort of their codes), and its status is one byte.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Hashable, Iterator, Sequence
 from dataclasses import dataclass, field
-from typing import Any, overload
+from typing import overload
 
 import numpy as np
 import pandas as pd
@@ -28,6 +27,14 @@ from .._models import Status
 from ..engine._engine import Job, Update
 from ._keys import NameIndex
 from ._layout import PLAIN, Columns
+from ._texts import (
+    Strings,
+    factorize,
+    iter_strings,
+    joined,
+    release_arrow_memory,
+    strings,
+)
 
 __all__ = [
     "COLUMNS",
@@ -39,13 +46,9 @@ __all__ = [
     "STATUSES",
     "RowMap",
     "column_positions",
-    "factorize",
     "group_rows",
-    "iter_strings",
     "map_rows",
     "prepare_columns",
-    "release_arrow_memory",
-    "strings",
 ]
 
 STATUS = PLAIN.status
@@ -61,9 +64,6 @@ STATUSES: tuple[Status, ...] = tuple(Status)
 CODES = {status: code for code, status in enumerate(STATUSES)}
 #: Cells read at a time: only one chunk's cells are Python objects at once.
 _CHUNK_ROWS = 65_536
-
-#: An array of text as pandas keeps it: ``string`` dtype (Arrow when pyarrow is there).
-Strings = Any
 
 
 @dataclass
@@ -211,32 +211,6 @@ class JobList(Sequence[Job]):
             start += last - first
 
 
-def release_arrow_memory() -> None:
-    """Hand the memory Arrow has freed back to the system.
-
-    Its allocator keeps freed blocks for reuse, and each chunk of answers
-    written copies the output columns (Arrow arrays are immutable): a rerun
-    over a million rows held ~150 MB of such copies at its end.
-    """
-    pyarrow = sys.modules.get("pyarrow")  # only when pandas already uses it
-    pool = None if pyarrow is None else pyarrow.default_memory_pool()
-    release = getattr(pool, "release_unused", None)
-    if release is not None:
-        release()
-
-
-def strings(array: Strings, start: int = 0, stop: int | None = None) -> list[Any]:
-    """A slice of a ``string`` array as Python objects, missing values as None."""
-    part = array[start:stop]
-    return list(part.to_numpy(dtype=object, na_value=None))
-
-
-def iter_strings(array: Strings) -> Iterator[Any]:
-    """A ``string`` array's values as Python objects, made a chunk at a time."""
-    for start in range(0, len(array), _CHUNK_ROWS):
-        yield from strings(array, start, start + _CHUNK_ROWS)
-
-
 def map_rows(
     frame: pd.DataFrame,
     column: Hashable,
@@ -273,12 +247,6 @@ def map_rows(
     return row_map
 
 
-def factorize(values: Strings) -> tuple[np.ndarray, Strings]:
-    """Each value's code (-1 when missing) and the distinct values, in order of appearance."""
-    codes, uniques = values.factorize()
-    return np.asarray(codes, dtype=np.intp), uniques
-
-
 def group_rows(codes: np.ndarray, groups: int) -> tuple[np.ndarray, np.ndarray]:
     """The rows with a code (>= 0) grouped by it, first row first, and each group's start.
 
@@ -312,7 +280,7 @@ def _read_cells(
         urls.append(pd.array(found, dtype="string"))
         if text is not None:
             texts.append(pd.array(text, dtype="string"))
-    return _joined(urls), None if ids is None else _joined(texts), invalid
+    return joined(urls), None if ids is None else joined(texts), invalid
 
 
 def _read_chunk(
@@ -334,14 +302,6 @@ def _read_chunk(
             texts[position] = ext
         urls[position] = parsed.url
     return urls, texts
-
-
-def _joined(parts: list[Strings]) -> Strings:
-    if len(parts) == 1:
-        return parts[0]
-    if not parts:
-        return pd.array([], dtype="string")
-    return pd.concat([pd.Series(part, copy=False) for part in parts], ignore_index=True).array
 
 
 def external_id_text(value: object) -> str | None:

@@ -11,7 +11,8 @@ import pandas as pd
 
 from .._models import RUNNING_STATUSES, Status
 from ._layout import PLAIN, Columns, held_types, per_type
-from ._rows import RowMap, factorize, group_rows, strings
+from ._rows import RowMap, group_rows
+from ._texts import factorize, strings
 
 __all__ = ["frame_columns", "lookup_id", "running_lookups", "status_rows"]
 
