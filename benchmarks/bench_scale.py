@@ -14,6 +14,8 @@
     python benchmarks/bench_scale.py --quick    # N = 2,000, M = 200: seconds
     python benchmarks/bench_scale.py --cpu-only --cpu-rows 5000 --repeat 3
                                                 # only the CPU rows, each pair 3 times
+    python benchmarks/bench_scale.py --memory-only --memory-rows 200000 --data /tmp/scale
+        # the memory part alone; --data keeps the leads and journals for the next run
 """
 
 from __future__ import annotations
@@ -103,9 +105,13 @@ def measure(scale: Scale) -> ScaleResults:
     with tempfile.TemporaryDirectory(prefix="sfy-bench-scale-") as tmp_name:
         tmp = Path(tmp_name)
         run, bare = cpu(scale.cpu_rows, tmp)
-        mem = memory(scale.memory_rows, tmp)
-        traced = memory(scale.traced_rows, tmp, traced=True)
+        mem, traced = measure_memory(scale, tmp)
     return ScaleResults(mem, traced, run, bare)
+
+
+def measure_memory(scale: Scale, tmp: Path) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The plain rerun and the traced one; each one's leads and journal are made once."""
+    return memory(scale.memory_rows, tmp), memory(scale.traced_rows, tmp, traced=True)
 
 
 def added_mb(run: dict[str, Any]) -> float:
@@ -115,16 +121,11 @@ def added_mb(run: dict[str, Any]) -> float:
 
 def rows(results: ScaleResults) -> list[str]:
     """Table rows: ``| measure | result | target | met | load |``."""
-    mem, run, bare = results.memory, results.cpu, results.bare
-    added = added_mb(mem)
+    run, bare = results.cpu, results.bare
     per_row, bare_per_row = run["cpu"] / run["rows"], bare["cpu"] / bare["rows"]
     ratio = per_row / bare_per_row
     return [
-        f"| memory: rerun over {mem['rows']:,} distinct profiles (every answer in the journal) "
-        f"| added **{added:,.0f} MB** above the frame ({mem['frame_mb']:,.0f} MB; "
-        f"{mem['frame_after_mb']:,.0f} MB enriched; journal {mem['journal_mb']:,.0f} MB on disk; "
-        f"{mem['wall']:,.0f} s) | at most {MEMORY_TARGET_MB} MB "
-        f"| {_met(added <= MEMORY_TARGET_MB)} | {mem['load']} |",
+        memory_row(results.memory),
         f"| client CPU per row: enrich(), {run['rows']:,} profiles, unlimited zero-latency "
         f"simulator | **{per_row * 1e3:.2f} ms** ({run['cpu']:.1f} s of CPU, "
         f"{run['rows'] / run['wall']:,.0f} rows/s) | - | - | {run['load']} |",
@@ -134,6 +135,17 @@ def rows(results: ScaleResults) -> list[str]:
         f"| client CPU, enrich() / bare httpx | **{ratio:.2f}x** | at most {CPU_TARGET:g}x "
         f"| {_met(ratio <= CPU_TARGET)} | {run['load']} |",
     ]
+
+
+def memory_row(mem: dict[str, Any]) -> str:
+    added = added_mb(mem)
+    return (
+        f"| memory: rerun over {mem['rows']:,} distinct profiles (every answer in the journal) "
+        f"| added **{added:,.0f} MB** above the frame ({mem['frame_mb']:,.0f} MB; "
+        f"{mem['frame_after_mb']:,.0f} MB enriched; journal {mem['journal_mb']:,.0f} MB on disk; "
+        f"{mem['wall']:,.0f} s) | at most {MEMORY_TARGET_MB} MB "
+        f"| {_met(added <= MEMORY_TARGET_MB)} | {mem['load']} |"
+    )
 
 
 def where_memory_goes(traced: dict[str, Any]) -> list[str]:
@@ -182,6 +194,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--cpu-only", action="store_true", help="only the CPU rows")
     parser.add_argument("--cpu-rows", type=int, help="profiles in the CPU part")
     parser.add_argument("--repeat", type=int, default=1, help="CPU part runs (--cpu-only)")
+    parser.add_argument("--memory-only", action="store_true", help="only the two reruns")
+    parser.add_argument(
+        "--data",
+        type=Path,
+        help="with --memory-only: keep the leads and journals here for the next run",
+    )
     args = parser.parse_args(argv)
     scale = QUICK if args.quick else FULL
     if args.quick:
@@ -198,10 +216,18 @@ def main(argv: Sequence[str] | None = None) -> None:
         )
     started = time.monotonic()
     print(f"Machine: {machine()}; at the start, {load()}.\n")
-    results = measure(scale)
     print("| measure | result | target | met | load |\n|---|---|---|---|---|")
-    print("\n".join(rows(results)))
-    print("\n" + "\n".join(where_memory_goes(results.traced)))
+    if args.memory_only:
+        if args.data:
+            args.data.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryDirectory(prefix="sfy-bench-scale-") as tmp_name:
+            mem, traced = measure_memory(scale, args.data or Path(tmp_name))
+        print(memory_row(mem))
+    else:
+        results = measure(scale)
+        print("\n".join(rows(results)))
+        traced = results.traced
+    print("\n" + "\n".join(where_memory_goes(traced)))
     print(f"\n(The benchmark took {time.monotonic() - started:.0f} s.)")
 
 

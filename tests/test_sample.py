@@ -20,6 +20,6 @@ def test_the_bundled_csv_is_the_generated_sample():
 def test_the_sample_repeats_people_under_several_spellings_and_holds_junk():
     rows = map_rows(messy_leads(600), "linkedin_url", "work")
     assert len(rows.invalid) >= 30
-    repeated = [found for found in rows.rows.values() if len(found) > 1]
-    assert len(repeated) >= 50
+    repeated = rows.group_sizes() > 1
+    assert repeated.sum() >= 50
     assert len(rows.jobs) < 600 - len(rows.invalid)

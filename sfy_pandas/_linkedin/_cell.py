@@ -27,8 +27,9 @@ from ._url import INVISIBLE, JOINERS, parse_url
 
 __all__ = ["parse_profile"]
 
-#: How many distinct texts the parser remembers (about 10 MB when full).
-_CACHE_SIZE: Final = 2**15
+#: How many distinct texts the parser remembers (about 1 MB when full): enough
+#: for the repeats of a list, while a million distinct cells keep none of theirs.
+_CACHE_SIZE: Final = 2**12
 
 _WHITESPACE: Final = "".join(c for c in map(chr, range(0x3001)) if c.isspace())
 # What people wrap a URL in: quotes of every kind, <>, (), [], and list punctuation.

@@ -79,7 +79,8 @@ class Engine:
         made from ``options.max_credits``.
         """
         self._client = client
-        self._jobs = list(jobs)
+        # Kept as given, not copied: a row map's jobs are made as they are read.
+        self._jobs = jobs
         self.options = options = options or EngineOptions()
         self.stats = RunStats(profiles=len(self._jobs))
         self._budget = budget if budget is not None else Budget(options.max_credits)

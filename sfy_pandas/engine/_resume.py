@@ -11,16 +11,29 @@ from ._book import RunBook, Running
 from ._creating import Creator
 from ._types import Job, Update
 
-__all__ = ["check_waiting", "resume_from_journal"]
+__all__ = ["RESUME_CHUNK", "check_waiting", "resume_from_journal"]
+
+
+#: Profiles looked up and answered at a time: a rerun over a million profiles
+#: never holds more than this many entries and updates at once.
+RESUME_CHUNK = 20_000
 
 
 def resume_from_journal(book: RunBook, jobs: Sequence[Job], *, refresh: bool) -> list[Job]:
     """Reuse what the journal knows; return the jobs that need a create.
 
-    A journal that cannot be read raises :class:`~sfy_pandas.JournalError` here,
-    before anything is sent.
+    The jobs are read a chunk at a time, and each chunk's answers go out
+    before the next is read. A journal that cannot be read raises
+    :class:`~sfy_pandas.JournalError` here, before anything is sent.
     """
-    entries = book.journal.entries(job.key for job in jobs)
+    to_create: list[Job] = []
+    for start in range(0, len(jobs), RESUME_CHUNK):
+        to_create += _resume_chunk(book, jobs[start : start + RESUME_CHUNK], refresh)
+    return to_create
+
+
+def _resume_chunk(book: RunBook, jobs: Sequence[Job], refresh: bool) -> list[Job]:
+    entries = book.journal.entries_by_key([job.key for job in jobs])
     updates: list[Update] = []
     to_create: list[Job] = []
     for job in jobs:
@@ -37,7 +50,7 @@ def resume_from_journal(book: RunBook, jobs: Sequence[Job], *, refresh: bool) ->
             updates.append(Update.reused(job.key, lookup))
         else:
             to_create.append(job)
-    del entries  # before the updates go out: on a big rerun both are large
+    del entries  # before the updates go out
     book.publish(updates)
     return to_create
 

@@ -11,7 +11,8 @@ import pandas as pd
 
 from .._models import RUNNING_STATUSES, Status
 from ._layout import PLAIN, Columns, held_types, per_type
-from ._rows import RowMap
+from ._rows import RowMap, group_rows
+from ._texts import factorize, strings
 
 __all__ = ["frame_columns", "lookup_id", "running_lookups", "status_rows"]
 
@@ -30,20 +31,42 @@ def status_rows(frame: pd.DataFrame) -> tuple[RowMap, dict[str, tuple[str, str]]
 
     Each (row, type) whose lookup is running counts as one row.
     """
-    positions: dict[tuple[str, str], list[int]] = {}
     layouts = frame_columns(frame)
-    for kind, layout in layouts.items():
+    kinds = tuple(layouts)
+    positions: list[int] = []
+    ids: list[str] = []
+    kind_codes: list[int] = []
+    for k, layout in enumerate(layouts.values()):
         statuses = frame[layout.status].to_numpy(dtype=object)
-        ids = frame[layout.id].to_numpy(dtype=object)
-        for position, (status, cell) in enumerate(zip(statuses, ids, strict=True)):
+        cells = frame[layout.id].to_numpy(dtype=object)
+        for position, (status, cell) in enumerate(zip(statuses, cells, strict=True)):
             found = lookup_id(cell)
             if status in _RUNNING and found:
-                positions.setdefault((found, kind), []).append(position)
-    rows = {key: np.asarray(found, dtype=np.intp) for key, found in positions.items()}
-    row_map = RowMap(total=sum(len(r) for r in rows.values()), rows=rows, jobs=[], invalid=[])
+                positions.append(position)
+                ids.append(found)
+                kind_codes.append(k)
+    codes, names = factorize(pd.array(ids, dtype="string"))
+    # One group per (id, type): a profile's number is its group.
+    keys = np.asarray(kind_codes, dtype=np.intp) * len(names) + codes
+    order, offsets = group_rows(keys, len(names) * len(kinds))
+    row_map = RowMap(
+        total=len(positions),
+        kinds=kinds,
+        names=names,
+        order=np.asarray(positions, dtype=np.intp)[order],
+        offsets=offsets,
+        invalid=[],
+        creates=False,
+    )
     row_map.columns = dict(layouts)
     row_map.counts = {Status.PENDING: row_map.total}
-    return row_map, {key[0]: key for key in rows}
+    held = np.flatnonzero(np.diff(offsets))
+    texts = strings(names)
+    resume = {
+        texts[key % len(names)]: (texts[key % len(names)], kinds[key // len(names)])
+        for key in held.tolist()
+    }
+    return row_map, resume
 
 
 def lookup_id(cell: object) -> str | None:

@@ -38,7 +38,7 @@ from .._config import JOURNAL_ENV
 from .._errors import JournalError
 from .._models import Lookup
 from ._damage import is_damage, journal_error, looks_like_sqlite, move_aside
-from ._entries import Claim, ClaimResult, Entry, ProfileKey, State, entry_from_row
+from ._entries import Claim, ClaimResult, Entry, ProfileKey, State, entry_from_row, read_entries
 from ._owners import OPEN_OWNERS, new_owner_token, owner_is_alive
 
 __all__ = [
@@ -199,6 +199,11 @@ class Journal:
                     found[key] = entry_from_row(key, row[2:])
         return found
 
+    def entries_by_key(self, keys: Sequence[ProfileKey]) -> dict[ProfileKey, Entry]:
+        """``entries()`` for a chunk of a run: each profile found by its key, not by a scan."""
+        with self._guarded("read the journal"):
+            return read_entries(self._db, self.base_url, keys)
+
     def entry(self, key: ProfileKey) -> Entry | None:
         with self._guarded("read the journal"):
             row = self._db.execute(
@@ -329,6 +334,9 @@ class NullJournal(Journal):
         return None
 
     def entries(self, keys: Iterable[ProfileKey]) -> dict[ProfileKey, Entry]:
+        return {}
+
+    def entries_by_key(self, keys: Sequence[ProfileKey]) -> dict[ProfileKey, Entry]:
         return {}
 
     def entry(self, key: ProfileKey) -> Entry | None:

@@ -29,6 +29,7 @@ from typing import Any
 import pandas as pd
 
 from ..engine._engine import RunStats, Update
+from ..frame import _answers
 from ..frame import _rows as _frame
 from ..progress._snapshot import Outcome, ProgressSnapshot, ProgressView, format_summary
 from . import _loop
@@ -154,6 +155,7 @@ class EnrichmentRun:
                         asked_to_stop = True
                         _loop.call_soon(self._slot.stop)
                     concurrent.futures.wait([future], timeout=_DRAIN_INTERVAL)
+                    self._write_frame(at_least=self._write_chunk())
                     self._show_warnings()
                     self._redraw()  # the clock moves even while no answer comes
             except KeyboardInterrupt:
@@ -183,12 +185,20 @@ class EnrichmentRun:
             while True:
                 warnings.warn(self._warnings.get_nowait(), UserWarning, stacklevel=4)
 
-    def _write_frame(self) -> None:
-        """Write each profile's newest answer to all its rows, in one assignment."""
-        updates = self._tally.take_unwritten()
+    def _write_frame(self, *, at_least: int = 1) -> None:
+        """Write each profile's newest answer to all its rows, one assignment per chunk."""
+        if self._tally.unwritten < at_least:
+            return
+        answers = self._tally.take_unwritten()
         frame = self._frame_ref()
-        if updates and frame is not None:
-            _frame.write_updates(frame, self._tally.rows, updates)
+        if answers and frame is not None:
+            _answers.write_updates(frame, self._tally.rows, answers)
+
+    def _write_chunk(self) -> int:
+        """While waiting, answers go in once this many are held: a rerun's million
+        reach the frame as they are read, in a bounded number of writes (each copies
+        the output columns)."""
+        return max(_answers.WRITE_PROFILES, self._tally.rows.total // 10)
 
     def _catch_up(self) -> None:
         """Between two cells (the analyst's thread): write what came in, finish if ended."""

@@ -8,12 +8,12 @@ write them. One lock keeps the two from seeing half an update.
 from __future__ import annotations
 
 import threading
-from collections.abc import Iterable
+from collections.abc import Sequence
 
 from .._models import Status
 from ..engine._engine import Update
+from ..frame._answers import Answers, Unwritten
 from ..frame._rows import RowMap
-from ..journal._journal import ProfileKey
 
 __all__ = ["Tally"]
 
@@ -27,31 +27,29 @@ class Tally:
         self.credits = 0
         #: Rows answered from the journal (free, and left out of the rate).
         self.reused_rows = 0
-        # Each profile's newest update not yet in the frame.
-        self._unwritten: dict[ProfileKey, Update] = {}
+        # The answers not yet in the frame, packed in arrays (a rerun hears a
+        # million at once).
+        self._unwritten = Unwritten()
 
-    def add(self, updates: Iterable[Update]) -> None:
-        """Count a batch of updates and keep each profile's newest for the frame."""
+    def add(self, updates: Sequence[Update]) -> None:
+        """Count a batch of updates and keep them for the frame."""
+        if not updates:
+            return
         with self.lock:
-            rows = self.rows
-            for update in updates:
-                if (
-                    update.status is Status.COMPLETED
-                    and not update.cached
-                    and rows.status_of.get(update.key) is not Status.COMPLETED
-                ):
-                    self.credits += 1
-                if update.cached:
-                    self.reused_rows += len(rows.rows[update.key])
-                rows.apply((update,))
-                self._unwritten[update.key] = update
+            numbers, credits, reused = self.rows.apply(updates)
+            self.credits += credits
+            self.reused_rows += reused
+            self._unwritten.add(numbers, updates)
 
-    def take_unwritten(self) -> list[Update]:
+    @property
+    def unwritten(self) -> int:
+        """How many answers are waiting for the frame."""
+        return self._unwritten.count
+
+    def take_unwritten(self) -> list[Answers]:
         """The answers not yet in the frame; they count as written from now on."""
         with self.lock:
-            taken = list(self._unwritten.values())
-            self._unwritten.clear()
-            return taken
+            return self._unwritten.take()
 
     def counts(self) -> dict[Status, int]:
         """Rows per status, without the empty ones."""
