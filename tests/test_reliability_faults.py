@@ -144,7 +144,10 @@ def test_answers_slower_than_the_clients_time_out_are_retried_without_losing_a_r
 
 
 def test_when_the_balance_runs_out_mid_run_the_rest_is_not_sent_and_says_why(serve):
-    server = serve(seed=53, balance=150, **CAP)
+    # Slow answers spread the creates over about 2 s: lookups resolve (and are
+    # charged) while creates still go out. Unslowed, a fast client sent every
+    # create before the first lookup was charged, and no create met a 402.
+    server = serve(seed=53, balance=150, slow_rate=1.0, slow_seconds=0.02, **CAP)
     frame = messy_leads(ROWS, seed=53)
     with pytest.warns(UserWarning, match="balance is 150"):
         run = frame.salesfinity.enrich("linkedin_url", **enrich_kwargs(server))
