@@ -26,7 +26,7 @@ from ._budget import Budget
 from ._creating import Creator
 from ._resume import check_waiting
 from ._schedule import ReadPlan
-from ._share import share_now
+from ._share import read_share
 from ._types import EngineOptions, LookupAPI, Update
 from ._unknown import UnknownIds
 
@@ -40,6 +40,8 @@ _GETS_PER_ROUND = 32
 #: Ids per status call without the batch query: each is one GET, and a call's
 #: answers are taken in when its last GET is answered.
 _GETS_PER_CALL = 8
+#: How long the last lookups of a run take, when the API's cap is not known.
+_TAIL_QUANTILE = 0.99
 #: The least time between rounds of GETs (each is due on its own).
 _GET_ROUND_GAP = 0.05
 #: With the batch query, while creates are ready to go: a round after this many
@@ -217,13 +219,25 @@ class Reader:
         return self._plan.take_due(now, limit, running)
 
     def _top_up_allowance(self) -> None:
-        running, queued = len(self._book.running), self._creator.queued
-        share = share_now(self._options.read_share, self._client, self._plan, queued, running)
-        share = min(max(share, 0.0), 0.9)
+        share = min(max(self._share(), 0.0), 0.9)
         sent = self._creator.sent
         self._allowance += (sent - self._creates_seen) * share / (1.0 - share)
         self._creates_seen = sent
         self._allowance = min(self._allowance, max(4.0, float(self._options.create_concurrency)))
+
+    def _share(self) -> float:
+        """``read_share``, or more when the requests left, not the lookups, set the end."""
+        stats = getattr(self._client, "stats", None)
+        rate = getattr(stats, "rate_estimate", None)
+        plan = self._plan
+        tail = plan.cap.read_age() or plan.times.quantile(_TAIL_QUANTILE)
+        return read_share(
+            self._options.read_share,
+            queued=self._creator.queued,
+            running=len(self._book.running),
+            rate=rate if isinstance(rate, (int, float)) else None,
+            tail=tail,
+        )
 
     async def _read(self, ids: list[str], sent_at: float) -> None:
         # Per-id GETs go out in small calls whose answers are taken in as each call

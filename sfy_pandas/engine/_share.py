@@ -22,31 +22,13 @@ Only part of that room is taken (``_ROOM``), and never more than ``_MOST``.
 
 from __future__ import annotations
 
-from ._schedule import ReadPlan
-
-__all__ = ["read_share", "share_now"]
+__all__ = ["read_share"]
 
 #: The part of the room between the base share and the most the requests allow
 #: that reads take: the rate and the tail are estimates.
 _ROOM = 0.8
 #: Reads never take more than this share while creates are ready.
 _MOST = 0.5
-#: How long the last lookups of a run take, when the API's cap is not known.
-_TAIL_QUANTILE = 0.99
-
-
-def share_now(base: float, client: object, plan: ReadPlan, queued: int, running: int) -> float:
-    """:func:`read_share` from what the run knows: the learned limit and lookup times."""
-    stats = getattr(client, "stats", None)
-    rate = getattr(stats, "rate_estimate", None)
-    tail = plan.cap.read_age() or plan.times.quantile(_TAIL_QUANTILE)
-    return read_share(
-        base,
-        queued=queued,
-        running=running,
-        rate=rate if isinstance(rate, (int, float)) else None,
-        tail=tail,
-    )
 
 
 def read_share(base: float, *, queued: int, running: int, rate: float | None, tail: float) -> float:
