@@ -4,8 +4,7 @@ A round starts when the earliest lookup is due (and, with the batch query, no
 sooner than ``poll_initial`` after the last round started). With the batch
 query a round asks for every due lookup, 200 a call. With one GET per lookup,
 every read takes a request from the rate limit the creates also need: while a
-create is ready to go, reads may only take ``read_share`` of the requests, or
-more when the requests left set the run's end (``_share``).
+create is ready to go, reads may only take ``read_share`` of the requests.
 """
 
 from __future__ import annotations
@@ -26,7 +25,6 @@ from ._budget import Budget
 from ._creating import Creator
 from ._resume import check_waiting
 from ._schedule import ReadPlan
-from ._share import read_share
 from ._types import EngineOptions, LookupAPI, Update
 from ._unknown import UnknownIds
 
@@ -40,8 +38,6 @@ _GETS_PER_ROUND = 32
 #: Ids per status call without the batch query: each is one GET, and a call's
 #: answers are taken in when its last GET is answered.
 _GETS_PER_CALL = 8
-#: How long the last lookups of a run take, when the API's cap is not known.
-_TAIL_QUANTILE = 0.99
 #: The least time between rounds of GETs (each is due on its own).
 _GET_ROUND_GAP = 0.05
 #: With the batch query, while creates are ready to go: a round after this many
@@ -219,25 +215,11 @@ class Reader:
         return self._plan.take_due(now, limit, running)
 
     def _top_up_allowance(self) -> None:
-        share = min(max(self._share(), 0.0), 0.9)
+        share = min(max(self._options.read_share, 0.0), 0.9)
         sent = self._creator.sent
         self._allowance += (sent - self._creates_seen) * share / (1.0 - share)
         self._creates_seen = sent
         self._allowance = min(self._allowance, max(4.0, float(self._options.create_concurrency)))
-
-    def _share(self) -> float:
-        """``read_share``, or more when the requests left, not the lookups, set the end."""
-        stats = getattr(self._client, "stats", None)
-        rate = getattr(stats, "rate_estimate", None)
-        plan = self._plan
-        tail = plan.cap.read_age() or plan.times.quantile(_TAIL_QUANTILE)
-        return read_share(
-            self._options.read_share,
-            queued=self._creator.queued,
-            running=len(self._book.running),
-            rate=rate if isinstance(rate, (int, float)) else None,
-            tail=tail,
-        )
 
     async def _read(self, ids: list[str], sent_at: float) -> None:
         # Per-id GETs go out in small calls whose answers are taken in as each call
