@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import time
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 import pytest
 
 from sfy_pandas._linkedin import ProfileURL, parse_profile
+from sfy_pandas._models import Lookup
 from sfy_pandas.simulator import ServerHandle, serve_in_thread
+
+if TYPE_CHECKING:
+    from sfy_pandas import AsyncSalesfinity
+    from sfy_pandas.engine import Engine
 
 #: Fast lookups, so a 1,000-row run takes seconds.
 FAST = {"pending_seconds": 0.1, "resolve_seconds": 0.5, "resolve_spread": 0.3}
@@ -89,3 +95,56 @@ def assert_each_profile_created_once(frame: pd.DataFrame, server: ServerHandle) 
     valid = frame.loc[frame["salesfinity_status"] != "invalid", "linkedin_url"]
     profiles = {parse_profile(cell).url for cell in valid}  # type: ignore[union-attr]
     assert ledger.lookups_created == len(profiles)
+
+
+class Recorder:
+    """A LookupAPI in front of the real client: when each id was made, read and answered."""
+
+    def __init__(self, client: AsyncSalesfinity) -> None:
+        self.client = client
+        self.stats = client.stats
+        #: When each lookup's create was answered.
+        self.created_at: dict[str, float] = {}
+        #: When each create was sent.
+        self.create_times: list[float] = []
+        #: (time the query was sent, ids asked for)
+        self.queries: list[tuple[float, list[str]]] = []
+        #: (time the query was sent, time its answer came back, the answer), per query.
+        self.answers: list[tuple[float, float, list[Lookup]]] = []
+        self.engine: Engine | None = None
+        #: (age of the lookup when read, the engine's lower quantile then, resolved so far)
+        self.read_ages: list[tuple[float, float, int]] = []
+        self.run_seconds = 0.0
+
+    async def create(self, linkedin_url: str, type: str = "work", **kwargs: Any) -> Lookup:
+        self.create_times.append(time.monotonic())
+        lookup = await self.client.create(linkedin_url, type, **kwargs)
+        self.created_at[lookup.id] = time.monotonic()
+        return lookup
+
+    async def query(self, ids: Sequence[str]) -> list[Lookup]:
+        now = time.monotonic()
+        self.queries.append((now, list(ids)))
+        if self.engine is not None:
+            times = self.engine.lookup_times
+            lower = times.quantile(self.engine.options.lower_quantile)
+            for lookup_id in ids:
+                self.read_ages.append((now - self.created_at[lookup_id], lower, times.resolved))
+        answer = await self.client.query(ids)
+        self.answers.append((now, time.monotonic(), answer))
+        return answer
+
+    async def get(self, id: str) -> Lookup:
+        return await self.client.get(id)
+
+    async def credits(self) -> int:
+        return await self.client.credits()
+
+    def final_at(self) -> dict[str, float]:
+        """When the answer that first said each lookup was final came back."""
+        found: dict[str, float] = {}
+        for _sent, answered, answer in self.answers:
+            for lookup in answer:
+                if lookup.status.is_final:
+                    found.setdefault(lookup.id, answered)
+        return found

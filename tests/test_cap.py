@@ -9,15 +9,14 @@ from __future__ import annotations
 
 import asyncio
 import statistics
-import time
-from collections.abc import Sequence
 from typing import Any
 
 from sfy_pandas import AsyncSalesfinity
-from sfy_pandas._models import Lookup, Status
+from sfy_pandas._models import Status
 from sfy_pandas.engine import Engine, EngineOptions, Job, Update
 from sfy_pandas.engine._cap import HardCap
 from sfy_pandas.journal import NullJournal
+from tests.conftest import Recorder
 
 
 def test_the_cap_is_narrowed_by_halves_then_read_at_its_top():
@@ -59,36 +58,6 @@ def test_timeouts_far_apart_mean_there_is_no_one_cap():
     assert cap.read_age() is None
 
 
-class _Reads:
-    """A LookupAPI in front of the real client that notes when each id was made and read."""
-
-    def __init__(self, client: AsyncSalesfinity) -> None:
-        self.client = client
-        self.stats = client.stats
-        self.created_at: dict[str, float] = {}
-        #: When the answer that first said it was final came back.
-        self.final_at: dict[str, float] = {}
-
-    async def create(self, linkedin_url: str, type: str = "work", **kwargs: Any) -> Lookup:
-        lookup = await self.client.create(linkedin_url, type, **kwargs)
-        self.created_at[lookup.id] = time.monotonic()
-        return lookup
-
-    async def query(self, ids: Sequence[str]) -> list[Lookup]:
-        answer = await self.client.query(ids)
-        now = time.monotonic()
-        for lookup in answer:
-            if lookup.status.is_final:
-                self.final_at.setdefault(lookup.id, now)
-        return answer
-
-    async def get(self, id: str) -> Lookup:
-        return await self.client.get(id)
-
-    async def credits(self) -> int:
-        return await self.client.credits()
-
-
 async def test_lookups_that_time_out_are_read_at_the_cap_without_the_batch_query(serve):
     # Short lookups, and a fifth of them running into a 4 s cap: the model's
     # tail is far from it, so only knowing the cap reads them on time. Slow
@@ -111,7 +80,7 @@ async def test_lookups_that_time_out_are_read_at_the_cap_without_the_batch_query
     jobs = [Job((f"https://www.linkedin.com/in/cap-{i}", "work")) for i in range(300)]
     latest: dict[Any, Update] = {}
     async with AsyncSalesfinity(server.api_key, base_url=server.base_url) as client:
-        reads = _Reads(client)
+        reads = Recorder(client)
         engine = Engine(
             reads,
             NullJournal(base_url=server.base_url),
@@ -134,7 +103,8 @@ async def test_lookups_that_time_out_are_read_at_the_cap_without_the_batch_query
         if u.status is Status.TIMEOUT and u.lookup_id and made[u.lookup_id] + cap > last_create
     ]
     assert len(timed_out) >= 15
-    lags = sorted(reads.final_at[i] - (made[i] + cap) for i in timed_out)
+    final_at = reads.final_at()
+    lags = sorted(final_at[i] - (made[i] + cap) for i in timed_out)
     # Read at the model's tail (1.2 times the age at each read), the median lag
     # was about half a second; at the cap, once it is narrowed, a few hundredths.
     assert statistics.median(lags) <= 0.25, lags

@@ -15,11 +15,12 @@ from typing import Any
 import pytest
 
 from sfy_pandas import AsyncSalesfinity
-from sfy_pandas._models import Lookup, Status
+from sfy_pandas._models import Status
 from sfy_pandas.client import RetryPolicy
 from sfy_pandas.engine import Engine, EngineOptions, Job, Update
 from sfy_pandas.journal import NullJournal
 from sfy_pandas.simulator import ServerHandle
+from tests.conftest import Recorder
 
 #: Lognormal lookups of about 0.3 to 2 s, each ending in a real answer (no
 #: share left over to run into the time cap).
@@ -35,44 +36,6 @@ PRIOR = {"lookup_median": 0.8, "lookup_spread": 0.4}
 
 def _jobs(count: int, prefix: str) -> list[Job]:
     return [Job((f"https://www.linkedin.com/in/{prefix}-{i}", "work")) for i in range(count)]
-
-
-class Recorder:
-    """A LookupAPI in front of the real client that notes when each id was made and read."""
-
-    def __init__(self, client: AsyncSalesfinity) -> None:
-        self.client = client
-        self.stats = client.stats
-        self.created_at: dict[str, float] = {}
-        self.create_times: list[float] = []
-        #: (time the query was sent, ids asked for)
-        self.queries: list[tuple[float, list[str]]] = []
-        self.engine: Engine | None = None
-        #: (age of the lookup when read, the engine's lower quantile then, resolved so far)
-        self.read_ages: list[tuple[float, float, int]] = []
-        self.run_seconds = 0.0
-
-    async def create(self, linkedin_url: str, type: str = "work", **kwargs: Any) -> Lookup:
-        self.create_times.append(time.monotonic())
-        lookup = await self.client.create(linkedin_url, type, **kwargs)
-        self.created_at[lookup.id] = time.monotonic()
-        return lookup
-
-    async def query(self, ids: Sequence[str]) -> list[Lookup]:
-        now = time.monotonic()
-        self.queries.append((now, list(ids)))
-        if self.engine is not None:
-            times = self.engine.lookup_times
-            lower = times.quantile(self.engine.options.lower_quantile)
-            for lookup_id in ids:
-                self.read_ages.append((now - self.created_at[lookup_id], lower, times.resolved))
-        return await self.client.query(ids)
-
-    async def get(self, id: str) -> Lookup:
-        return await self.client.get(id)
-
-    async def credits(self) -> int:
-        return await self.client.credits()
 
 
 async def _run(
