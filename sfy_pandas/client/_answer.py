@@ -9,11 +9,10 @@ on the whole exchange, and stops at ``max_bytes``.
 from __future__ import annotations
 
 import asyncio
-import sys
-from collections.abc import Awaitable
-from typing import TypeVar
 
 import httpx
+
+from .._deadline import within
 
 __all__ = ["AnswerLimits", "AnswerTimeoutError", "AnswerTooLargeError", "fetch"]
 
@@ -25,21 +24,6 @@ DEFAULT_ANSWER_TIMEOUT = 60.0
 
 # Headers that describe the bytes on the wire, not the body read from them.
 _WIRE_HEADERS = frozenset({b"content-encoding", b"content-length", b"transfer-encoding"})
-
-_T = TypeVar("_T")
-
-if sys.version_info >= (3, 11):
-
-    async def _within(awaitable: Awaitable[_T], seconds: float) -> _T:
-        # A deadline on the running task: ``wait_for`` on 3.11 runs the
-        # exchange in a task of its own, a real share of a request's CPU.
-        async with asyncio.timeout(seconds):
-            return await awaitable
-
-else:  # pragma: no cover - Python 3.10 has no asyncio.timeout
-
-    async def _within(awaitable: Awaitable[_T], seconds: float) -> _T:
-        return await asyncio.wait_for(awaitable, seconds)
 
 
 class AnswerLimits:
@@ -79,7 +63,7 @@ async def fetch(
 ) -> httpx.Response:
     """Send ``request`` and read its answer within ``limits``; httpx errors pass through."""
     try:
-        response, body = await _within(_exchange(http, request, limits.max_bytes), limits.timeout)
+        response, body = await within(_exchange(http, request, limits.max_bytes), limits.timeout)
     except asyncio.TimeoutError:  # not the builtin TimeoutError before Python 3.11
         raise AnswerTimeoutError(limits.timeout, request=request) from None
     extensions = {}

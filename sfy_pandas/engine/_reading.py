@@ -13,11 +13,11 @@ import asyncio
 import contextlib
 import logging
 import math
-import sys
 import time
 from collections.abc import Sequence
 
 from .._contract import MAX_BATCH
+from .._deadline import within
 from .._errors import AuthenticationError, SalesfinityError
 from .._models import Lookup, Status
 from ._book import Answers, RunBook, Running
@@ -45,25 +45,6 @@ _GET_ROUND_GAP = 0.05
 _CREATES_PER_BATCH_CALL = 80
 #: ... or after this many ``poll_initial``s.
 _BATCH_GAP_WHILE_CREATING = 10.0
-
-
-if sys.version_info >= (3, 11):
-
-    async def _wait(event: asyncio.Event, seconds: float) -> None:
-        """Until ``event`` is set or ``seconds`` pass.
-
-        A deadline on the running task: ``wait_for`` starts a task of its own at
-        every wait, and the loop waits once per create that is answered.
-        """
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(seconds):
-                await event.wait()
-
-else:  # pragma: no cover - Python 3.10 has no asyncio.timeout
-
-    async def _wait(event: asyncio.Event, seconds: float) -> None:
-        with contextlib.suppress(asyncio.TimeoutError):
-            await asyncio.wait_for(event.wait(), seconds)
 
 
 class Reader:
@@ -195,7 +176,9 @@ class Reader:
         if self._deadline is not None:
             seconds = min(seconds, self._deadline - time.monotonic())
         self._wake.clear()
-        await _wait(self._wake, max(seconds, 0.0))
+        # The loop sleeps once per create answered: ``within``, not ``wait_for``.
+        with contextlib.suppress(asyncio.TimeoutError):
+            await within(self._wake.wait(), max(seconds, 0.0))
 
     def _take(self, now: float) -> list[str]:
         running = self._book.running
