@@ -33,7 +33,7 @@ def resume_from_journal(book: RunBook, jobs: Sequence[Job], *, refresh: bool) ->
 
 
 def _resume_chunk(book: RunBook, jobs: Sequence[Job], refresh: bool) -> list[Job]:
-    entries = book.journal.entries_by_key([job.key for job in jobs])
+    entries = book.journal.entries([job.key for job in jobs])
     updates: list[Update] = []
     to_create: list[Job] = []
     for job in jobs:

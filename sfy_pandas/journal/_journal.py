@@ -178,31 +178,14 @@ class Journal:
                 raise
 
     def entries(self, keys: Iterable[ProfileKey]) -> dict[ProfileKey, Entry]:
-        """What the journal knows of these profiles (absent ones are left out)."""
-        # Each entry keeps the caller's own key: a million profiles read back
-        # would otherwise hold a second copy of every URL.
-        wanted = {key: key for key in keys}
-        if not wanted:
-            return {}
-        found: dict[ProfileKey, Entry] = {}
-        # One scan of this API's rows beats one query per profile once a run
-        # has more than a few hundred of them.
-        with self._guarded("read the journal"):
-            rows = self._db.execute(
-                "SELECT profile, type, state, lookup_id, status, email, email_type, owner,"
-                " claimed_at, creates FROM lookups WHERE base_url = ?",
-                (self.base_url,),
-            )
-            for row in rows:
-                key = wanted.get((row[0], row[1]))
-                if key is not None:
-                    found[key] = entry_from_row(key, row[2:])
-        return found
+        """What the journal knows of these profiles (absent ones are left out).
 
-    def entries_by_key(self, keys: Sequence[ProfileKey]) -> dict[ProfileKey, Entry]:
-        """``entries()`` for a chunk of a run: each profile found by its key, not by a scan."""
+        Each found by its key, 500 to a statement: a rerun reads its profiles a
+        chunk at a time, and a few profiles waiting on another process are found
+        without a scan of every row. Each entry keeps the caller's own key.
+        """
         with self._guarded("read the journal"):
-            return read_entries(self._db, self.base_url, keys)
+            return read_entries(self._db, self.base_url, list(keys))
 
     def entry(self, key: ProfileKey) -> Entry | None:
         with self._guarded("read the journal"):
@@ -334,9 +317,6 @@ class NullJournal(Journal):
         return None
 
     def entries(self, keys: Iterable[ProfileKey]) -> dict[ProfileKey, Entry]:
-        return {}
-
-    def entries_by_key(self, keys: Sequence[ProfileKey]) -> dict[ProfileKey, Entry]:
         return {}
 
     def entry(self, key: ProfileKey) -> Entry | None:
