@@ -28,6 +28,7 @@ from ..engine._engine import Job, Update
 from ._keys import NameIndex
 from ._layout import PLAIN, Columns
 from ._texts import (
+    CHUNK,
     Strings,
     factorize,
     iter_strings,
@@ -62,8 +63,6 @@ _STATUS_VALUES = frozenset(status.value for status in Status)
 #: A profile's status as one byte: its position here.
 STATUSES: tuple[Status, ...] = tuple(Status)
 CODES = {status: code for code, status in enumerate(STATUSES)}
-#: Cells read at a time: only one chunk's cells are Python objects at once.
-_CHUNK_ROWS = 65_536
 
 
 @dataclass
@@ -193,8 +192,8 @@ class JobList(Sequence[Job]):
         return next(self._jobs(number, number + 1))
 
     def __iter__(self) -> Iterator[Job]:
-        for start in range(0, len(self), _CHUNK_ROWS):
-            yield from self._jobs(start, min(start + _CHUNK_ROWS, len(self)))
+        for start in range(0, len(self), CHUNK):
+            yield from self._jobs(start, min(start + CHUNK, len(self)))
 
     def _jobs(self, start: int, stop: int) -> Iterator[Job]:
         rows = self._rows
@@ -203,8 +202,9 @@ class JobList(Sequence[Job]):
             kind, first = divmod(start, count)
             last = min(first + stop - start, count)
             names = strings(rows.names, first, last)
-            external = [None] * len(names) if rows.external is None else None
-            if external is None:
+            if rows.external is None:
+                external: list[str | None] = [None] * len(names)
+            else:
                 external = strings(rows.external, first, last)
             for name, ext in zip(names, external, strict=True):
                 yield Job((name, rows.kinds[kind]), ext)
@@ -269,8 +269,8 @@ def _read_cells(
     urls: list[Strings] = []
     texts: list[Strings] = []
     invalid: list[tuple[int, Status, str]] = []
-    for start in range(0, len(frame), _CHUNK_ROWS):
-        stop = start + _CHUNK_ROWS
+    for start in range(0, len(frame), CHUNK):
+        stop = start + CHUNK
         found, text = _read_chunk(
             cells.iloc[start:stop].to_numpy(dtype=object),
             None if ids is None else ids.iloc[start:stop].to_numpy(dtype=object),

@@ -23,7 +23,7 @@ __all__ = [
     "strings",
 ]
 
-#: Values turned into Python objects at a time.
+#: Values (cells, names, answers) turned into Python objects at a time.
 CHUNK = 65_536
 
 #: An array of text as pandas keeps it: ``string`` dtype (Arrow when pyarrow is there).
