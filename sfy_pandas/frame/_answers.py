@@ -98,16 +98,17 @@ def write_updates(frame: pd.DataFrame, row_map: RowMap, answers: Sequence[Answer
         # The newest answer of a profile is its last: keep the last of each number.
         _, last = np.unique(numbers[::-1], return_index=True)
         keep = len(numbers) - 1 - last
+        kept = numbers[keep]
         values = {
             name: np.concatenate([_objects(part, name) for part in chunk])[keep]
             for name in ("status", "lookup_id", "email", "email_type", "message")
         }
-        kinds = numbers[keep] // max(len(row_map.names), 1)
+        kinds = kept // max(len(row_map.names), 1)
         for k, kind in enumerate(row_map.kinds):
             mine = kinds == k
             if mine.any():
                 picked = {name: column[mine] for name, column in values.items()}
-                _write_kind(frame, row_map, row_map.columns_of(kind), numbers[keep][mine], picked)
+                _write_kind(frame, row_map, row_map.columns_of(kind), kept[mine], picked)
         release_arrow_memory()
 
 
