@@ -122,3 +122,21 @@ def test_each_profile_was_created_once_and_read_in_batches_of_at_most_200(output
     assert creates[4] == "yes"
     assert reads[1].startswith("status reads")
     assert reads[4] == "yes"
+
+
+def test_the_lookup_benchmark_runs_only_the_rows_asked_for_even_without_long_lookups():
+    # Only rows of fixed lookups (run one at a time) left no rows for the pool of
+    # long-lookup rows, and ThreadPoolExecutor(max_workers=0) raised.
+    bench = RUN.parent / "bench_lookups.py"
+    result = subprocess.run(
+        [sys.executable, str(bench), "--quick", "--rows", "realistic,tight"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert [row[0].split(";")[0] for row in lookup_rows(result.stdout)] == [
+        "realistic limit 10/s, burst 20",
+        "tight limit 50/s, burst 10",
+    ]
