@@ -185,3 +185,39 @@ async def test_a_credit_budget_is_never_exceeded(limit):
     if limit == 0:
         assert simulator.ledger.lookups_created == 0
         assert all(u.status is Status.NOT_SENT for u in latest.values())
+
+
+async def test_answers_reach_the_face_in_batches_and_none_is_left_behind():
+    # One batch per create cost a count and a redraw each: the face hears a
+    # burst of answers together, and the last ones before run() returns.
+    simulator = Simulator(seed=5, **FAST)
+    batches: list[list[Update]] = []
+    async with _client(simulator) as client:
+        engine = Engine(
+            client, NullJournal(base_url="sim"), _jobs(400), batches.append, EngineOptions()
+        )
+        await engine.run()
+    heard = [update for batch in batches for update in batch]
+    assert len({u.key for u in heard if u.status.is_final}) == 400
+    assert len(batches) < len(heard) / 4, (len(batches), len(heard))
+
+
+async def test_a_cancelled_run_still_hands_out_every_answer_it_got():
+    simulator = Simulator(seed=6, slow_rate=1.0, slow_seconds=0.02, **FAST)
+    latest: dict = {}
+    async with _client(simulator) as client:
+        engine = Engine(
+            client,
+            NullJournal(base_url="sim"),
+            _jobs(300),
+            lambda updates: latest.update({u.key: u for u in updates}),
+            EngineOptions(poll_initial=0.05),
+        )
+        task = asyncio.create_task(engine.run())
+        while engine.stats.created < 30:  # noqa: ASYNC110 - the engine has no event for it
+            await asyncio.sleep(0.005)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await task
+    with_id = [u for u in latest.values() if u.lookup_id]
+    assert len(with_id) == engine.stats.created

@@ -134,8 +134,11 @@ class Engine:
             grace = self.options.stop_grace
             if deadline is not None:
                 grace = min(grace, max(deadline + _DEADLINE_GRACE - time.monotonic(), 0.0))
-            await self._creator.settle(grace)
-            self._finish(failure)
+            try:
+                await self._creator.settle(grace)
+                self._finish(failure)
+            finally:
+                self._book.flush()  # nothing published is left behind, even when cancelled
             self.stats.elapsed = time.monotonic() - started
 
     async def _run(self, deadline: float | None) -> None:
