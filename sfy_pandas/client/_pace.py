@@ -324,6 +324,10 @@ def header_rate(headers: Mapping[str, str]) -> tuple[float, float] | None:
     ``*-Reset`` (seconds, or a Unix time) allow the remaining requests spread up to
     the reset. Either with the ``RateLimit-`` or the ``X-RateLimit-`` prefix.
     """
+    # Most answers carry no such header: one pass over the names, not a lookup
+    # per name (each scans them all), on every answer.
+    if not any("ratelimit" in name.lower() for name in headers):
+        return None
     policy = headers.get("ratelimit-policy")
     limit = _number(headers, "ratelimit-limit", "x-ratelimit-limit")
     if policy is not None:
