@@ -9,21 +9,20 @@ on the whole exchange, and stops at ``max_bytes``.
 from __future__ import annotations
 
 import asyncio
+import json
+from typing import Any
 
 import httpx
 
 from .._deadline import within
 
-__all__ = ["AnswerLimits", "AnswerTimeoutError", "AnswerTooLargeError", "fetch"]
+__all__ = ["Answer", "AnswerLimits", "AnswerTimeoutError", "AnswerTooLargeError", "fetch"]
 
 #: Largest answer read, in bytes: a lookup is a few hundred bytes, a batch of 200
 #: lookups well under 200 KiB.
 DEFAULT_MAX_ANSWER_BYTES = 1024 * 1024
 #: The longest a whole answer (connect, send, every byte back) may take, in seconds.
 DEFAULT_ANSWER_TIMEOUT = 60.0
-
-# Headers that describe the bytes on the wire, not the body read from them.
-_WIRE_HEADERS = frozenset({b"content-encoding", b"content-length", b"transfer-encoding"})
 
 
 class AnswerLimits:
@@ -58,24 +57,50 @@ class AnswerTimeoutError(httpx.ReadTimeout):
         self.seconds = seconds
 
 
-async def fetch(
-    http: httpx.AsyncClient, request: httpx.Request, limits: AnswerLimits
-) -> httpx.Response:
+class Answer:
+    """An answer read whole within the limits: the closed streamed response and its body.
+
+    What the parsers and the retry rules read of it, without building a second
+    ``httpx.Response`` around the body (which re-reads it through the decoders:
+    a real share of a request's CPU).
+    """
+
+    __slots__ = ("_response", "content", "headers", "request", "status_code")
+
+    def __init__(self, response: httpx.Response, content: bytes) -> None:
+        self._response = response
+        self.content = content
+        self.status_code = response.status_code
+        self.headers = response.headers
+        self.request = response.request
+
+    @property
+    def is_success(self) -> bool:
+        return 200 <= self.status_code < 300
+
+    @property
+    def reason_phrase(self) -> str:
+        return self._response.reason_phrase
+
+    @property
+    def text(self) -> str:
+        """The body as text (JSON is UTF-8; a bad byte reads as U+FFFD)."""
+        return self.content.decode("utf-8", errors="replace")
+
+    def json(self) -> Any:
+        return json.loads(self.content)
+
+    def __repr__(self) -> str:
+        return f"<Answer [{self.status_code} {self.reason_phrase}]>"
+
+
+async def fetch(http: httpx.AsyncClient, request: httpx.Request, limits: AnswerLimits) -> Answer:
     """Send ``request`` and read its answer within ``limits``; httpx errors pass through."""
     try:
         response, body = await within(_exchange(http, request, limits.max_bytes), limits.timeout)
     except asyncio.TimeoutError:  # not the builtin TimeoutError before Python 3.11
         raise AnswerTimeoutError(limits.timeout, request=request) from None
-    extensions = {}
-    if "reason_phrase" in response.extensions:
-        extensions["reason_phrase"] = response.extensions["reason_phrase"]
-    return httpx.Response(
-        response.status_code,
-        headers=[(k, v) for k, v in response.headers.raw if k.lower() not in _WIRE_HEADERS],
-        content=body,
-        request=request,
-        extensions=extensions,
-    )
+    return Answer(response, body)
 
 
 async def _exchange(

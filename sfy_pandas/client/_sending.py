@@ -21,7 +21,7 @@ from dataclasses import dataclass
 import httpx
 
 from .._errors import SalesfinityError
-from ._answer import AnswerLimits, fetch
+from ._answer import Answer, AnswerLimits, fetch
 from ._pacing import Pacer
 from ._retry import RetryPolicy, Verdict, classify_status, classify_transport_error
 from ._retry import parse_retry_after as _parse_retry_after
@@ -40,7 +40,7 @@ class Attempt:
     """One send and what came of it: an answer or an httpx error."""
 
     sent_at: float
-    response: httpx.Response | None = None
+    response: Answer | None = None
     error: httpx.HTTPError | None = None
 
 
@@ -76,7 +76,7 @@ class Sender:
         payload: object = None,
         *,
         accept: frozenset[int] = frozenset(),
-    ) -> httpx.Response:
+    ) -> Answer:
         """Send until a final answer: a 2xx (or ``accept``-ed) response, else raise.
 
         A retryable failure waits (or leaves the waiting to the pace) and tries

@@ -31,7 +31,7 @@ from .._errors import (
     ServerError,
 )
 from .._models import EmailType, Lookup
-from ._answer import AnswerTimeoutError, AnswerTooLargeError
+from ._answer import Answer, AnswerTimeoutError, AnswerTooLargeError
 
 __all__ = [
     "BATCH_QUERY_PATH",
@@ -133,11 +133,11 @@ def _excerpt(text: str, limit: int = 200) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
-def _where(response: httpx.Response) -> str:
+def _where(response: Answer) -> str:
     return f"{response.request.method} {response.request.url.path}"
 
 
-def _json(response: httpx.Response) -> Any:
+def _json(response: Answer) -> Any:
     try:
         return response.json()
     # JSONDecodeError and UnicodeDecodeError are ValueErrors; nesting thousands
@@ -149,7 +149,7 @@ def _json(response: httpx.Response) -> Any:
         ) from None
 
 
-def parse_lookup(response: httpx.Response, expected_id: str | None = None) -> Lookup:
+def parse_lookup(response: Answer, expected_id: str | None = None) -> Lookup:
     """One lookup from a create or get answer; for a get, it must be the one asked for."""
     data = _json(response)
     try:
@@ -165,7 +165,7 @@ def parse_lookup(response: httpx.Response, expected_id: str | None = None) -> Lo
     return lookup
 
 
-def parse_lookups(response: httpx.Response, asked: Collection[str]) -> tuple[list[Lookup], int]:
+def parse_lookups(response: Answer, asked: Collection[str]) -> tuple[list[Lookup], int]:
     """The lookups of a batch-query answer, in the order of ``asked``.
 
     Returns them and how many were dropped: lookups for ids never asked about,
@@ -189,7 +189,7 @@ def parse_lookups(response: httpx.Response, asked: Collection[str]) -> tuple[lis
     return ordered, len(lookups) - len(ordered)
 
 
-def parse_balance(response: httpx.Response) -> int:
+def parse_balance(response: Answer) -> int:
     """The credit balance from a credits answer."""
     data = _json(response)
     balance = data.get("balance") if isinstance(data, Mapping) else None
@@ -224,7 +224,7 @@ def _after(attempts: int, elapsed: float) -> str:
 
 
 def status_error(
-    response: httpx.Response,
+    response: Answer,
     *,
     attempts: int = 1,
     elapsed: float = 0.0,
