@@ -152,6 +152,24 @@ async def test_the_key_and_base_url_come_from_the_environment(
     assert str(api.requests[0].url) == "http://127.0.0.1:8765/v1/api/enrichment/credits"
 
 
+async def test_a_cookie_the_server_sets_is_never_sent_back(make_client: MakeClient) -> None:
+    # The API knows a client by its key: a cookie from one answer must not
+    # follow the key to the next request.
+    def set_cookie(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(
+            201,
+            json={"_id": ID_A, "status": "pending"},
+            headers={"set-cookie": "session=abc; Path=/"},
+        )
+
+    api = ScriptedApi(set_cookie)
+    client = make_client(api)
+    await client.create(PROFILE)
+    await client.create(PROFILE + "-2")
+    assert len(api.requests) == 2
+    assert "cookie" not in api.requests[1].headers
+
+
 async def test_keyword_arguments_beat_the_environment(
     monkeypatch: pytest.MonkeyPatch, make_client: MakeClient
 ) -> None:
