@@ -56,19 +56,32 @@ class ReadPlan:
         self.cap = HardCap()
         self._last_fit = -math.inf
         self._fitted = 0
+        #: (mu, sigma, batch) -> (first_age, lower_age), for the latest key.
+        self._ages_for: tuple[float, float, bool] | None = None
+        self._ages_now = (0.0, 0.0)
 
     def __len__(self) -> int:
         return len(self._due)
 
     def lower_age(self) -> float:
         """No lookup is read younger than this."""
-        return self.times.quantile(self._options.lower_quantile)
+        return self._ages()[1]
 
     def first_age(self) -> float:
         """The age of a lookup's first read."""
-        options = self._options
-        share = options.batch_read_quantile if self.batch else options.read_quantile
-        return max(self.times.quantile(share), self.lower_age())
+        return self._ages()[0]
+
+    def _ages(self) -> tuple[float, float]:
+        # Asked for each lookup scheduled (a replan asks for thousands at once),
+        # and they only move when the model or the read mode does.
+        times = self.times
+        key = (times.mu, times.sigma, self.batch)
+        if key != self._ages_for:
+            options = self._options
+            lower = times.quantile(options.lower_quantile)
+            share = options.batch_read_quantile if self.batch else options.read_quantile
+            self._ages_for, self._ages_now = key, (max(times.quantile(share), lower), lower)
+        return self._ages_now
 
     def schedule(self, lookup_id: str, record: Running, now: float) -> None:
         """Set the next read of a running lookup from what is known of it."""
