@@ -5,6 +5,7 @@ from __future__ import annotations
 import multiprocessing
 import os
 import sqlite3
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -112,6 +113,26 @@ def test_two_processes_claiming_the_same_profiles_never_both_send_one(tmp_path: 
         proc.join()
     assert len(sent[0]) + len(sent[1]) == len(keys)
     assert not set(sent[0]) & set(sent[1])
+
+
+def test_a_journal_opened_while_another_process_creates_it_waits_instead_of_failing(
+    tmp_path: Path,
+):
+    # Two kernels opening a new journal at once: the one that loses the switch to
+    # WAL was told "locked for more than 30 s" a few milliseconds in.
+    path = tmp_path / "j.sqlite3"
+    other = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    other.execute("CREATE TABLE held (x)")
+    other.execute("BEGIN IMMEDIATE")  # a write lock, as another opener switching to WAL
+    timer = threading.Timer(0.3, other.execute, ("COMMIT",))
+    timer.start()
+    try:
+        journal = Journal(path, base_url=BASE, lock_timeout=10)
+        assert journal.claim(JANE).result is ClaimResult.SEND
+        journal.close()
+    finally:
+        timer.join()
+        other.close()
 
 
 def test_a_refused_create_leaves_no_trace_but_an_unanswered_one_stays_in_doubt(

@@ -39,6 +39,7 @@ from .._errors import JournalError
 from .._models import Lookup
 from ._damage import is_damage, journal_error, looks_like_sqlite, move_aside
 from ._entries import Claim, ClaimResult, Entry, ProfileKey, State, entry_from_row, read_entries
+from ._file import connect
 from ._owners import OPEN_OWNERS, new_owner_token, owner_is_alive
 
 __all__ = [
@@ -57,25 +58,6 @@ __all__ = [
 #: How long a write waits for another process's lock before giving up: long
 #: enough for another run's burst of writes, short enough not to hang a notebook.
 DEFAULT_LOCK_TIMEOUT = 30.0
-
-_SCHEMA = """
-CREATE TABLE IF NOT EXISTS lookups (
-    base_url    TEXT NOT NULL,
-    profile     TEXT NOT NULL,
-    type        TEXT NOT NULL,
-    state       TEXT NOT NULL,
-    lookup_id   TEXT,
-    status      TEXT,
-    email       TEXT,
-    email_type  TEXT,
-    owner       TEXT,
-    claimed_at  REAL,
-    updated_at  REAL NOT NULL,
-    creates     INTEGER NOT NULL DEFAULT 0,
-    PRIMARY KEY (base_url, profile, type)
-) WITHOUT ROWID;
-"""
-
 
 _RECORD_ANSWER = (
     "UPDATE lookups SET state = ?, lookup_id = ?, status = ?, email = ?, email_type = ?,"
@@ -115,19 +97,7 @@ class Journal:
     def _connect(self) -> sqlite3.Connection:
         with self._guarded("open the journal"):
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            # isolation_level=None: transactions are opened explicitly, so a claim
-            # can take the write lock before it reads (BEGIN IMMEDIATE).
-            db = sqlite3.connect(
-                self.path, timeout=self.lock_timeout, isolation_level=None, check_same_thread=False
-            )
-            try:
-                db.execute("PRAGMA journal_mode=WAL")
-                db.execute("PRAGMA synchronous=NORMAL")
-                db.execute(_SCHEMA)
-            except BaseException:
-                db.close()  # closed before a damaged file is moved aside
-                raise
-        return db
+            return connect(self.path, self.lock_timeout)
 
     def __repr__(self) -> str:
         return f"Journal(path={str(self.path)!r}, base_url={self.base_url!r})"
