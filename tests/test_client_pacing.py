@@ -76,6 +76,36 @@ async def test_a_fixed_rate_spaces_requests_evenly() -> None:
     assert time.monotonic() - started >= 0.09  # 5 gaps of 20 ms
 
 
+async def test_every_request_is_sent_in_its_turn_none_starves() -> None:
+    # Eight senders that take a slot again as soon as their answer is in, as
+    # the create workers do. Each used to sleep until the next turn and take it
+    # if still free: a sender just back took it first, and one request waited
+    # 37 s (a status read, behind the creates) while others never waited.
+    pace = Pace()
+    for _ in range(3):  # a learned pace of 12.5/s
+        pace.on_refused(sent_at=time.monotonic(), now=time.monotonic())
+    pacer = Pacer(8, pace=pace)
+    assert pacer.rate is not None
+    spacing = 1 / pacer.rate
+    waits: list[float] = []
+    stop = asyncio.Event()
+
+    async def sender() -> None:
+        while not stop.is_set():
+            asked = time.monotonic()
+            await pacer.acquire()
+            waits.append(time.monotonic() - asked)
+            await asyncio.sleep(0.08)  # the request and its answer
+            pacer.release()
+
+    senders = [asyncio.create_task(sender()) for _ in range(8)]
+    await asyncio.sleep(3.0)
+    stop.set()
+    await asyncio.gather(*senders)
+    # In turn, a request waits for the seven others at most, and a little more.
+    assert max(waits) <= 8 * spacing + 0.1, (max(waits), spacing)
+
+
 async def test_the_learned_pace_spaces_sends_in_real_time() -> None:
     pace = Pace()
     pace.on_refused(sent_at=0.0, now=time.monotonic())  # no send yet: read as 100/s, halved

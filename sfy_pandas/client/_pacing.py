@@ -54,6 +54,9 @@ class Pacer:
         self._clock = clock
         self._in_flight = 0
         self._waiters: collections.deque[asyncio.Future[None]] = collections.deque()
+        #: Whether a request is waiting on the pace now, and those in line behind it.
+        self._turn_taken = False
+        self._turn_line: collections.deque[asyncio.Future[None]] = collections.deque()
         self._next_send = 0.0  # when max_rate allows the next send
 
     @property
@@ -91,8 +94,39 @@ class Pacer:
             raise
 
     async def _wait_turn(self) -> float:
-        # A loop, not one sleep: another sender may take the turn we woke for,
-        # and a 429 meanwhile may push every turn back.
+        # Turns go in the order they were asked for: one request at a time waits
+        # on the pace, the others in line behind it. When each slept to the next
+        # turn and took it if still free, a request whose answer had just come in
+        # took it first, and one left behind could wait 37 s for a turn.
+        if self._turn_taken or self._turn_line:
+            place: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+            self._turn_line.append(place)
+            try:
+                await place  # the request ahead hands the turn over
+            except asyncio.CancelledError:
+                if place.done() and not place.cancelled():
+                    self._pass_turn()  # handed over as we were cancelled: pass it on
+                else:
+                    self._turn_line.remove(place)
+                raise
+        else:
+            self._turn_taken = True
+        try:
+            return await self._take_turn()
+        finally:
+            self._pass_turn()
+
+    def _pass_turn(self) -> None:
+        line = self._turn_line
+        while line:
+            place = line.popleft()
+            if not place.done():
+                place.set_result(None)
+                return
+        self._turn_taken = False
+
+    async def _take_turn(self) -> float:
+        # A loop, not one sleep: a 429 meanwhile may push every turn back.
         pace, clock, scale = self.pace, self._clock, self._wait_scale
         while True:
             now = clock()
