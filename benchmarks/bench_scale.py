@@ -119,6 +119,14 @@ def ratio(pair: tuple[dict[str, Any], dict[str, Any]]) -> float:
     return float((run["cpu"] / run["rows"]) / (bare["cpu"] / bare["rows"]))
 
 
+def median_pair(
+    pairs: list[tuple[dict[str, Any], dict[str, Any]]],
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The pair of the median ratio (the lower middle one of an even number)."""
+    ranked = sorted(pairs, key=ratio)
+    return ranked[(len(ranked) - 1) // 2]
+
+
 @dataclass
 class ScaleResults:
     memory: dict[str, Any]
@@ -127,8 +135,7 @@ class ScaleResults:
 
     @property
     def median_pair(self) -> tuple[dict[str, Any], dict[str, Any]]:
-        ranked = sorted(self.pairs, key=ratio)
-        return ranked[(len(ranked) - 1) // 2]
+        return median_pair(self.pairs)
 
     @property
     def cpu(self) -> dict[str, Any]:
@@ -226,7 +233,7 @@ def cpu_only(rows: int, repeat: int) -> None:
         for n in range(max(repeat, 1)):
             pairs.append(cpu(rows, Path(tmp_name), bare_first=n % 2 == 1))
             print(cpu_line(*pairs[-1]), flush=True)
-    middle = ratio(sorted(pairs, key=ratio)[(len(pairs) - 1) // 2])
+    middle = ratio(median_pair(pairs))
     print(
         f"\nThe median of {len(pairs)} pairs: **{middle:.2f}x** "
         f"(target at most {CPU_TARGET:g}x: {_met(middle <= CPU_TARGET)})."
