@@ -116,17 +116,22 @@ async def test_an_id_the_api_stops_knowing_becomes_an_error_row_not_an_endless_p
     assert stats.errors == 3
 
 
+def _keeping_latest(client: AsyncSalesfinity, latest: dict) -> Engine:
+    """An engine over 300 profiles that keeps each profile's newest update in ``latest``."""
+    return Engine(
+        client,
+        NullJournal(base_url="sim"),
+        _jobs(300),
+        lambda updates: latest.update({u.key: u for u in updates}),
+        EngineOptions(poll_initial=0.05),
+    )
+
+
 async def test_stop_keeps_every_created_id_and_marks_the_rest_not_sent():
     simulator = Simulator(seed=4, slow_rate=1.0, slow_seconds=0.02, **FAST)
     latest: dict = {}
     async with _client(simulator) as client:
-        engine = Engine(
-            client,
-            NullJournal(base_url="sim"),
-            _jobs(300),
-            lambda updates: latest.update({u.key: u for u in updates}),
-            EngineOptions(poll_initial=0.05),
-        )
+        engine = _keeping_latest(client, latest)
         task = asyncio.create_task(engine.run())
         while simulator.ledger.lookups_created < 30:  # noqa: ASYNC110 - the server has no event
             await asyncio.sleep(0.01)
@@ -206,13 +211,7 @@ async def test_a_cancelled_run_still_hands_out_every_answer_it_got():
     simulator = Simulator(seed=6, slow_rate=1.0, slow_seconds=0.02, **FAST)
     latest: dict = {}
     async with _client(simulator) as client:
-        engine = Engine(
-            client,
-            NullJournal(base_url="sim"),
-            _jobs(300),
-            lambda updates: latest.update({u.key: u for u in updates}),
-            EngineOptions(poll_initial=0.05),
-        )
+        engine = _keeping_latest(client, latest)
         task = asyncio.create_task(engine.run())
         while engine.stats.created < 30:  # noqa: ASYNC110 - the engine has no event for it
             await asyncio.sleep(0.005)
