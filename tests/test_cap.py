@@ -109,3 +109,44 @@ async def test_lookups_that_time_out_are_read_at_the_cap_without_the_batch_query
     # was about half a second; at the cap, once it is narrowed, a few hundredths.
     assert statistics.median(lags) <= 0.25, lags
     assert server.ledger.requests["get"] <= 1.6 * len(jobs)
+
+
+async def test_lookups_bound_for_the_cap_are_not_read_every_poll_max_before_it_is_found(serve):
+    # A fifth of the lookups run into a 4 s cap, and nothing is known of it
+    # until one is found timed out. Reading every one still running each
+    # ``poll_max`` (0.4 s here, as 30 s against lookups of minutes) read each of
+    # them about eight times; the oldest alone now looks that often.
+    cap = 4.0
+    server = serve(
+        seed=22,
+        batch_enabled=False,
+        pending_seconds=0.1,
+        resolve_seconds=0.6,
+        resolve_spread=0.4,
+        timeout_seconds=cap,
+        completed_rate=0.5,
+        not_found_rate=0.25,
+        failed_rate=0.05,
+    )
+    jobs = [Job((f"https://www.linkedin.com/in/bound-{i}", "work")) for i in range(150)]
+    latest: dict[Any, Update] = {}
+    async with AsyncSalesfinity(server.api_key, base_url=server.base_url) as client:
+        reads = Recorder(client)
+        engine = Engine(
+            reads,
+            NullJournal(base_url=server.base_url),
+            jobs,
+            lambda updates: latest.update({u.key: u for u in updates}),
+            EngineOptions(poll_initial=0.2, poll_max=0.4, lookup_median=0.6, lookup_spread=0.4),
+        )
+        await asyncio.wait_for(engine.run(), 60)
+
+    timed_out = {u.lookup_id for u in latest.values() if u.status is Status.TIMEOUT}
+    assert len(timed_out) >= 20
+    asked = [i for _sent, ids in reads.queries for i in ids if i in timed_out]
+    per_lookup = sorted(asked.count(i) for i in timed_out)
+    assert statistics.median(per_lookup) <= 4, per_lookup
+    # And they are still read soon after the cap, not at 2.5 times their age.
+    final_at, made = reads.final_at(), reads.created_at
+    lags = sorted(final_at[i] - (made[i] + cap) for i in timed_out)
+    assert statistics.median(lags) <= 0.5, lags

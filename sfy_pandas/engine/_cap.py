@@ -10,7 +10,8 @@ that hit the cap).
 The cap is known to lie in ``(low, high]``: ``low`` is the oldest age at which a
 lookup was seen still running, ``high`` the youngest at which one was seen timed
 out. Reads go at the middle of the interval until it is narrow (each read
-halves it), then at ``high``. A lookup seen running well past ``high`` means
+halves it), then at ``high``; a lookup found running at the middle is read
+next at ``high``. A lookup seen running well past ``high`` means
 there is no hard cap: the cap is dropped for the rest of the run.
 """
 
@@ -64,11 +65,20 @@ class HardCap:
         if self.high is None or age < self.high:
             self.high = age
 
-    def read_age(self) -> float | None:
-        """The age at which a lookup still running is worth reading; None: no cap known."""
+    def read_age(self, seen_running: float | None = None) -> float | None:
+        """The age at which a lookup still running is worth reading; None: no cap known.
+
+        ``seen_running``: the age at which this lookup was last seen running.
+        One that was at ``low`` (read at the middle, found running) is read
+        next at ``high``: the middle moves on with the lookups behind it, and
+        following it there would read the same lookup at each halving.
+        """
         high = self.high
         if high is None:
             return None
-        if high - self.low <= max(_NARROW_SECONDS, _NARROW_SHARE * high):
+        narrow = max(_NARROW_SECONDS, _NARROW_SHARE * high)
+        if high - self.low <= narrow or (
+            seen_running is not None and seen_running >= self.low - narrow
+        ):
             return high
         return (self.low + high) / 2.0

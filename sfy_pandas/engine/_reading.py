@@ -270,7 +270,7 @@ class Reader:
         if lookup.status.is_running:
             if record.created is not None:
                 record.last_running_age = sent_at - record.created
-                self._plan.seen_running(record)
+                self._plan.seen_running(record, self._book.running, now)
             if lookup.status is not record.status:
                 record.status = lookup.status
                 updates.append(Update.of(record.key, lookup))
@@ -281,7 +281,7 @@ class Reader:
             self._plan.learn(
                 record, lookup.updated_at, age, lookup.status, running=self._book.running, now=now
             )
-        self._plan.discard(lookup_id)
+        self._plan.discard(lookup_id, now)
         self._book.resolved(lookup_id, lookup.status)
         self._budget.finished(lookup_id, charged=lookup.status is Status.COMPLETED)
         resolved.append((record.key, lookup))
@@ -290,7 +290,7 @@ class Reader:
     def drop(self, lookup_id: str) -> Running | None:
         """Stop reading a lookup for good; it gives its budget unit back."""
         record = self._book.running.get(lookup_id)
-        self._plan.discard(lookup_id)
+        self._plan.discard(lookup_id, time.monotonic())
         self._book.resolved(lookup_id)
         self._budget.finished(lookup_id, charged=False)
         return record

@@ -5,6 +5,9 @@ lookup times say it is likely final (``read_quantile``); a lookup found still
 running is read next when it is likely final given that it was not
 (``reread_quantile``), at least ``poll_backoff`` times older and, until the
 API's cap is known, at most twice as old and at most ``poll_max`` seconds later.
+Without the batch query, of the lookups running past what the model expects
+only the oldest keeps those bounds (``_stragglers``): the others, most likely
+bound for the cap, wait for it to find the cap.
 No read goes to a lookup younger than the learned ``lower_quantile``.
 
 Two things bring a read sooner. A lookup near the API's maximum processing time
@@ -25,6 +28,7 @@ from datetime import datetime
 from .._models import Status
 from ._book import Running
 from ._cap import HardCap
+from ._stragglers import Stragglers
 from ._timing import LookupTimes
 from ._types import EngineOptions
 
@@ -38,6 +42,12 @@ _IDLE_GAP = 2.0
 #: With a known cap, lookups still running past this quantile of the model are
 #: left out of its fit (see ``ReadPlan._censored``).
 _CAPPED_BEYOND = 0.99
+#: A lookup still running past this quantile of the model is a straggler ...
+_STRAGGLING = 0.8
+#: ... and, unless it is the scout, is read next at this many times its age, or
+#: at the cap once a first timeout shows where that is. The no-cap case pays
+#: for it: a lookup of the long tail is read up to 1.5 times its age late.
+_HELD_GROWTH = 2.5
 
 
 class ReadPlan:
@@ -54,6 +64,7 @@ class ReadPlan:
         #: Whether nothing is left to create (reads then cost the run no create).
         self.idle = False
         self.cap = HardCap()
+        self._stragglers = Stragglers()
         self._last_fit = -math.inf
         self._fitted = 0
         #: (mu, sigma, batch) -> (first_age, lower_age), for the latest key.
@@ -104,9 +115,12 @@ class ReadPlan:
                 self.lower_age(),
             )
             if self.cap.read_age() is None:
-                # The model's tail may be wrong (a hard cap not seen yet, say): at
-                # most double the age. With a known cap, the cap bounds the wait.
-                later = min(later, 2.0 * age, age + options.poll_max)
+                if self._holds(lookup_id, record, age):
+                    later = _HELD_GROWTH * age
+                else:
+                    # The model's tail may be wrong (a hard cap not seen yet, say):
+                    # at most double the age. A known cap bounds the wait instead.
+                    later = min(later, 2.0 * age, age + options.poll_max)
             due = record.created + later
         if record.created is not None:
             due = min(due, self._at_cap(record.created, record.last_running_age))
@@ -114,17 +128,27 @@ class ReadPlan:
                 due = min(due, record.created + record.last_running_age + _IDLE_GAP)
         self._push(lookup_id, due)
 
+    def _holds(self, lookup_id: str, record: Running, age: float) -> bool:
+        """Whether this lookup, running at ``age``, is a straggler other than the scout."""
+        if self.batch or age <= self.times.quantile(_STRAGGLING):
+            return False  # batch reads are cheap; a read is no waste here
+        return not self._stragglers.add(lookup_id, record)
+
     def _at_cap(self, created: float, seen_running: float | None) -> float:
         """When a lookup is final at the latest, if the API has a known hard cap."""
-        cap = self.cap.read_age()
+        cap = self.cap.read_age(seen_running)
         if cap is None or cap <= (seen_running or 0.0):
             return math.inf
         return created + cap
 
-    def seen_running(self, record: Running) -> None:
+    def seen_running(self, record: Running, running: Mapping[str, Running], now: float) -> None:
         """A lookup made by this run was read still running (``last_running_age`` set)."""
-        if record.last_running_age is not None:
-            self.cap.running_at(record.last_running_age)
+        if record.last_running_age is None:
+            return
+        before = self.cap.read_age()
+        self.cap.running_at(record.last_running_age)
+        if before is not None and self.cap.read_age() != before:
+            self._reschedule(running, now)  # the middle moved up: the reads due there wait
 
     def set_idle(self, idle: bool, running: Mapping[str, Running], now: float) -> None:
         """Nothing left to create (or creates again): reschedule every running lookup."""
@@ -149,8 +173,12 @@ class ReadPlan:
         """Read this one again at the next round (its id was missing from an answer)."""
         self._push(lookup_id, now + self._options.poll_initial)
 
-    def discard(self, lookup_id: str) -> None:
+    def discard(self, lookup_id: str, now: float) -> None:
+        """The lookup is final, or no longer read."""
         self._due.pop(lookup_id, None)
+        scout = self._stragglers.leave(lookup_id)
+        if scout is not None and scout[0] in self._due:  # not one being read right now
+            self.schedule(*scout, now)
 
     def replan(self, running: Mapping[str, Running], now: float) -> None:
         """The model moved: reschedule every lookup not read yet."""
@@ -224,6 +252,7 @@ class ReadPlan:
             self.cap.timed_out_by(age)
             cap = self.cap.read_age()
             if cap is not None and (before is None or cap < before):
+                self._stragglers.clear()
                 self._reschedule(running, now)  # the reads due past the cap come sooner
             return
         exact = _seconds_since(updated_at, record.created_wall)

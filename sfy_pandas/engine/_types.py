@@ -95,7 +95,9 @@ class EngineOptions:
     create_concurrency: int = DEFAULT_CREATE_CONCURRENCY
     #: Least time between two status rounds, counted from the start of a round.
     poll_initial: float = 1.0
-    #: Most time between two reads of one running lookup.
+    #: Most time between two reads of one running lookup, until the API's cap
+    #: is known. Without the batch query, of the lookups running past what the
+    #: learned times expect only the oldest is read this often (``_stragglers``).
     poll_max: float = 30.0
     #: Least growth of a lookup's age from one read to its next.
     poll_backoff: float = 1.2
