@@ -4,7 +4,9 @@ A round starts when the earliest lookup is due (and, with the batch query, no
 sooner than ``poll_initial`` after the last round started). With the batch
 query a round asks for every due lookup, 200 a call. With one GET per lookup,
 every read takes a request from the rate limit the creates also need: while a
-create is ready to go, reads may only take ``read_share`` of the requests.
+create is ready to go, reads may only take a share of the requests: all of
+``read_share`` when the run's requests set its end, half when its lookups do
+(``_share``).
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from ._budget import Budget
 from ._creating import Creator
 from ._resume import check_waiting
 from ._schedule import ReadPlan
+from ._share import ReadShare
 from ._types import EngineOptions, LookupAPI, Update
 from ._unknown import UnknownIds
 
@@ -76,6 +79,7 @@ class Reader:
         self._unknown = unknown
         #: Reads that may still go out while creates are ready (no batch query).
         self._allowance = 1.0
+        self._share = ReadShare(options.read_share)
         self._creates_seen = 0
         #: Creates sent when the last round started.
         self._sent_at_round = 0
@@ -188,7 +192,7 @@ class Reader:
         # With nothing queued to create, no create can wait behind these GETs.
         limit = _GETS_PER_ROUND if self._creator.queued else MAX_BATCH
         if self._creator.ready():
-            self._top_up_allowance()
+            self._top_up_allowance(now)
             limit = min(limit, int(self._allowance))
             if limit <= 0:
                 return []
@@ -197,9 +201,11 @@ class Reader:
             return ids
         return self._plan.take_due(now, limit, running)
 
-    def _top_up_allowance(self) -> None:
-        share = min(max(self._options.read_share, 0.0), 0.9)
+    def _top_up_allowance(self, now: float) -> None:
         sent = self._creator.sent
+        self._share.count(now, sent + self._book.stats.reads)
+        backlog = self._creator.queued + len(self._book.running)
+        share = self._share.share(backlog, self._plan.tail())
         self._allowance += (sent - self._creates_seen) * share / (1.0 - share)
         self._creates_seen = sent
         self._allowance = min(self._allowance, max(4.0, float(self._options.create_concurrency)))

@@ -48,6 +48,8 @@ _STRAGGLING = 0.8
 #: at the cap once a first timeout shows where that is. The no-cap case pays
 #: for it: a lookup of the long tail is read up to 1.5 times its age late.
 _HELD_GROWTH = 2.5
+#: Without a known cap, the run's last lookups take about this quantile of the model.
+_TAIL = 0.99
 
 
 class ReadPlan:
@@ -161,6 +163,15 @@ class ReadPlan:
         for lookup_id, record in running.items():
             if record.created is not None and lookup_id in self._due:
                 self.schedule(lookup_id, record, now)
+
+    def tail(self) -> float:
+        """About how long the run's last lookups take: the cap, or the model's tail.
+
+        Never less than the oldest age a lookup was seen running at.
+        """
+        if self.cap.high is not None:
+            return self.cap.high
+        return max(self.times.quantile(_TAIL), self.cap.low)
 
     def eager_ahead(self) -> float:
         """How much sooner reads may come while creates wait for budget units to come back.

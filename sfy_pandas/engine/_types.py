@@ -125,7 +125,8 @@ class EngineOptions:
     #: unless the run is ending.
     lower_quantile: float = 0.1
     #: With one GET per read, the share of requests reads may take while creates
-    #: are ready to go.
+    #: are ready to go when the run's requests set its end; half of it when its
+    #: lookups do (``_share``).
     read_share: float = 0.2
     #: The first lookups of a run are read early and often (at ``poll_initial``,
     #: then at twice the age each time) to learn their time even when the
