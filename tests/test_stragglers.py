@@ -30,7 +30,7 @@ def _running(
         record = Running((f"https://www.linkedin.com/in/{lookup_id}", "work"), at, None)
         record.reads, record.last_running_age = 1, age
         running[lookup_id] = record
-        plan.seen_running(record, running, at + age)
+        plan.seen_running(record)
         plan.schedule(lookup_id, record, at + age)
     return running
 
@@ -43,9 +43,10 @@ def test_only_the_oldest_straggler_is_read_each_poll_max_until_the_cap_is_found(
     assert plan.next_due() == pytest.approx(1.0 + 2.5 * 30.0)
 
     # The oldest is found timed out at 36 s: the others are read there, not later.
-    plan.learn(running["a"], None, 36.0, Status.TIMEOUT, running=running, now=36.0)
+    plan.learn(running["a"], None, 36.0, Status.TIMEOUT)
     del running["a"]
     plan.discard("a", 36.0)
+    plan.refit(running, 36.0)  # the end of the round
     assert plan.take_due(37.5, 10, running) == ["b"]
     assert plan.next_due() == pytest.approx(38.0)
 
@@ -55,7 +56,7 @@ def test_a_scout_that_ends_by_itself_hands_over_to_the_next_oldest():
     running = _running(plan, {"a": 0.0, "b": 1.0, "c": 2.0}, age=30.0)
     assert plan.take_due(35.0, 10, running) == ["a"]
 
-    plan.learn(running["a"], None, 35.0, Status.COMPLETED, running=running, now=35.0)
+    plan.learn(running["a"], None, 35.0, Status.COMPLETED)
     del running["a"]
     plan.discard("a", 35.0)
     # "b" looks for the cap now, 5 s after it was seen running; "c" still waits.
@@ -88,5 +89,6 @@ def test_reads_due_at_the_middle_of_the_cap_wait_when_the_middle_moves_up():
 
     # Another lookup is found running at 60 s: the cap is in (60, 80].
     _running(plan, {"e": 0.0}, age=60.0, running=running)
+    plan.refit(running, 60.0)  # the end of the round
     assert plan.take_due(65.0, 10, running) == []
     assert plan.next_due() == pytest.approx(70.0)  # d at the new middle; e at the top

@@ -276,7 +276,7 @@ class Reader:
         if lookup.status.is_running:
             if record.created is not None:
                 record.last_running_age = sent_at - record.created
-                self._plan.seen_running(record, self._book.running, now)
+                self._plan.seen_running(record)
             if lookup.status is not record.status:
                 record.status = lookup.status
                 updates.append(Update.of(record.key, lookup))
@@ -284,9 +284,7 @@ class Reader:
             return
         if record.created is not None:
             age = now - record.created
-            self._plan.learn(
-                record, lookup.updated_at, age, lookup.status, running=self._book.running, now=now
-            )
+            self._plan.learn(record, lookup.updated_at, age, lookup.status)
         self._plan.discard(lookup_id, now)
         self._book.resolved(lookup_id, lookup.status)
         self._budget.finished(lookup_id, charged=lookup.status is Status.COMPLETED)

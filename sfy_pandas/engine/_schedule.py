@@ -67,6 +67,9 @@ class ReadPlan:
         self.idle = False
         self.cap = HardCap()
         self._stragglers = Stragglers()
+        #: The cap's read age moved: reschedule at the end of the round (once,
+        #: not per answer: a batch answer may move it 200 times).
+        self._cap_moved = False
         self._last_fit = -math.inf
         self._fitted = 0
         #: (mu, sigma, batch) -> (first_age, lower_age), for the latest key.
@@ -143,14 +146,14 @@ class ReadPlan:
             return math.inf
         return created + cap
 
-    def seen_running(self, record: Running, running: Mapping[str, Running], now: float) -> None:
+    def seen_running(self, record: Running) -> None:
         """A lookup made by this run was read still running (``last_running_age`` set)."""
         if record.last_running_age is None:
             return
         before = self.cap.read_age()
         self.cap.running_at(record.last_running_age)
         if before is not None and self.cap.read_age() != before:
-            self._reschedule(running, now)  # the middle moved up: the reads due there wait
+            self._cap_moved = True  # the middle moved up: the reads due there wait
 
     def set_idle(self, idle: bool, running: Mapping[str, Running], now: float) -> None:
         """Nothing left to create (or creates again): reschedule every running lookup."""
@@ -244,16 +247,7 @@ class ReadPlan:
 
     # -- learning ------------------------------------------------------------
 
-    def learn(
-        self,
-        record: Running,
-        updated_at: str | None,
-        age: float,
-        status: Status,
-        *,
-        running: Mapping[str, Running],
-        now: float,
-    ) -> None:
+    def learn(self, record: Running, updated_at: str | None, age: float, status: Status) -> None:
         """A lookup made by this run was found final (``status``) at ``age`` seconds."""
         if status is Status.TIMEOUT:
             # A time set by the API's cap, not the lookup's own: it teaches the
@@ -264,7 +258,7 @@ class ReadPlan:
             cap = self.cap.read_age()
             if cap is not None and (before is None or cap < before):
                 self._stragglers.clear()
-                self._reschedule(running, now)  # the reads due past the cap come sooner
+                self._cap_moved = True  # the reads due past the cap come sooner
             return
         exact = _seconds_since(updated_at, record.created_wall)
         if exact is not None and 0 < exact <= age + 1.0:
@@ -288,7 +282,13 @@ class ReadPlan:
         return [age for age in ages if age <= beyond]
 
     def refit(self, running: Mapping[str, Running], now: float) -> None:
-        """Fit the model again (at most every second); reschedule if it moved."""
+        """At the end of a round: fit the model again (at most every second).
+
+        Reschedules when the model or the cap moved.
+        """
+        if self._cap_moved:
+            self._cap_moved = False
+            self._reschedule(running, now)
         times = self.times
         if times.resolved == self._fitted or now - self._last_fit < _FIT_EVERY:
             return
