@@ -46,9 +46,9 @@ def test_a_share_asked_for_is_kept_in_bounds():
     assert ReadShare(5.0).full == 0.9
 
 
-def test_the_tail_is_the_cap_once_known_else_the_model_or_the_oldest_seen_running():
+def test_the_tail_is_the_cap_once_known_else_the_far_tail_or_the_oldest_seen_running():
     plan = ReadPlan(LookupTimes(10.0, 0.5), EngineOptions())
-    assert plan.tail() == pytest.approx(10.0 * 3.2, rel=0.02)  # the model's 99 %
+    assert plan.tail() == pytest.approx(10.0 * 4.69, rel=0.02)  # the model's 99.9 %
     plan.cap.running_at(50.0)
     assert plan.tail() == 50.0
     plan.cap.timed_out_by(60.0)

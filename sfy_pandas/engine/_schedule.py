@@ -48,8 +48,10 @@ _STRAGGLING = 0.8
 #: at the cap once a first timeout shows where that is. The no-cap case pays
 #: for it: a lookup of the long tail is read up to 1.5 times its age late.
 _HELD_GROWTH = 2.5
-#: Without a known cap, the run's last lookups take about this quantile of the model.
-_TAIL = 0.99
+#: Without a known cap, the run's last lookups take about this quantile of the
+#: model: far out, since the model leaves out the lookups bound for a cap not
+#: seen yet, and those are often the last.
+_TAIL = 0.999
 
 
 class ReadPlan:
@@ -168,7 +170,7 @@ class ReadPlan:
                 self.schedule(lookup_id, record, now)
 
     def tail(self) -> float:
-        """About how long the run's last lookups take: the cap, or the model's tail.
+        """About how long the run's last lookups take: the cap, or the model's far tail.
 
         Never less than the oldest age a lookup was seen running at.
         """
