@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import statistics
+from collections import Counter
 from typing import Any
 
 from sfy_pandas import AsyncSalesfinity
@@ -16,6 +17,7 @@ from sfy_pandas._models import Status
 from sfy_pandas.engine import Engine, EngineOptions, Job, Update
 from sfy_pandas.engine._cap import HardCap
 from sfy_pandas.journal import NullJournal
+from sfy_pandas.simulator import ServerHandle
 from tests.conftest import Recorder
 
 
@@ -58,26 +60,26 @@ def test_timeouts_far_apart_mean_there_is_no_one_cap():
     assert cap.read_age() is None
 
 
-async def test_lookups_that_time_out_are_read_at_the_cap_without_the_batch_query(serve):
-    # Short lookups, and a fifth of them running into a 4 s cap: the model's
-    # tail is far from it, so only knowing the cap reads them on time. Slow
-    # answers spread the creates over about 7 s, as in a real run, so the
-    # lookups made later meet a cap that is known.
-    cap = 4.0
-    server = serve(
-        seed=21,
-        batch_enabled=False,
-        slow_rate=1.0,
-        slow_seconds=0.05,
-        pending_seconds=0.1,
-        resolve_seconds=0.6,
-        resolve_spread=0.4,
-        timeout_seconds=cap,
-        completed_rate=0.5,
-        not_found_rate=0.25,
-        failed_rate=0.05,
-    )
-    jobs = [Job((f"https://www.linkedin.com/in/cap-{i}", "work")) for i in range(300)]
+#: Short lookups, a fifth of them running into a cap of ``CAP`` seconds; the
+#: model's tail is far from it. No batch query: each read is one GET.
+CAP = 4.0
+CAPPED = {
+    "batch_enabled": False,
+    "pending_seconds": 0.1,
+    "resolve_seconds": 0.6,
+    "resolve_spread": 0.4,
+    "timeout_seconds": CAP,
+    "completed_rate": 0.5,
+    "not_found_rate": 0.25,
+    "failed_rate": 0.05,
+}
+
+
+async def _enrich(
+    server: ServerHandle, prefix: str, count: int, **options: Any
+) -> tuple[Recorder, dict[Any, Update]]:
+    """Enrich ``count`` new profiles over real HTTP: what was read, and the final updates."""
+    jobs = [Job((f"https://www.linkedin.com/in/{prefix}-{i}", "work")) for i in range(count)]
     latest: dict[Any, Update] = {}
     async with AsyncSalesfinity(server.api_key, base_url=server.base_url) as client:
         reads = Recorder(client)
@@ -86,11 +88,18 @@ async def test_lookups_that_time_out_are_read_at_the_cap_without_the_batch_query
             NullJournal(base_url=server.base_url),
             jobs,
             lambda updates: latest.update({u.key: u for u in updates}),
-            EngineOptions(
-                poll_initial=0.2, lookup_median=0.6, lookup_spread=0.4, create_concurrency=2
-            ),
+            EngineOptions(poll_initial=0.2, lookup_median=0.6, lookup_spread=0.4, **options),
         )
         await asyncio.wait_for(engine.run(), 60)
+    return reads, latest
+
+
+async def test_lookups_that_time_out_are_read_at_the_cap_without_the_batch_query(serve):
+    # Only knowing the cap reads these on time. Slow answers spread the creates
+    # over about 7 s, as in a real run, so the lookups made later meet a cap
+    # that is known.
+    server = serve(seed=21, slow_rate=1.0, slow_seconds=0.05, **CAPPED)
+    reads, latest = await _enrich(server, "cap", 300, create_concurrency=2)
 
     # While creates are ready, reads take at most a fifth of the requests, so
     # reads fall behind then whatever their schedule: look at the lookups that
@@ -100,53 +109,31 @@ async def test_lookups_that_time_out_are_read_at_the_cap_without_the_batch_query
     timed_out = [
         u.lookup_id
         for u in latest.values()
-        if u.status is Status.TIMEOUT and u.lookup_id and made[u.lookup_id] + cap > last_create
+        if u.status is Status.TIMEOUT and u.lookup_id and made[u.lookup_id] + CAP > last_create
     ]
     assert len(timed_out) >= 15
     final_at = reads.final_at()
-    lags = sorted(final_at[i] - (made[i] + cap) for i in timed_out)
+    lags = sorted(final_at[i] - (made[i] + CAP) for i in timed_out)
     # Read at the model's tail (1.2 times the age at each read), the median lag
     # was about half a second; at the cap, once it is narrowed, a few hundredths.
     assert statistics.median(lags) <= 0.25, lags
-    assert server.ledger.requests["get"] <= 1.6 * len(jobs)
+    assert server.ledger.requests["get"] <= 1.6 * 300
 
 
 async def test_lookups_bound_for_the_cap_are_not_read_every_poll_max_before_it_is_found(serve):
-    # A fifth of the lookups run into a 4 s cap, and nothing is known of it
-    # until one is found timed out. Reading every one still running each
-    # ``poll_max`` (0.4 s here, as 30 s against lookups of minutes) read each of
-    # them about eight times; the oldest alone now looks that often.
-    cap = 4.0
-    server = serve(
-        seed=22,
-        batch_enabled=False,
-        pending_seconds=0.1,
-        resolve_seconds=0.6,
-        resolve_spread=0.4,
-        timeout_seconds=cap,
-        completed_rate=0.5,
-        not_found_rate=0.25,
-        failed_rate=0.05,
-    )
-    jobs = [Job((f"https://www.linkedin.com/in/bound-{i}", "work")) for i in range(150)]
-    latest: dict[Any, Update] = {}
-    async with AsyncSalesfinity(server.api_key, base_url=server.base_url) as client:
-        reads = Recorder(client)
-        engine = Engine(
-            reads,
-            NullJournal(base_url=server.base_url),
-            jobs,
-            lambda updates: latest.update({u.key: u for u in updates}),
-            EngineOptions(poll_initial=0.2, poll_max=0.4, lookup_median=0.6, lookup_spread=0.4),
-        )
-        await asyncio.wait_for(engine.run(), 60)
+    # Nothing is known of the cap until a lookup is found timed out. Reading
+    # every one still running each ``poll_max`` (0.4 s here, as 30 s against
+    # lookups of minutes) read each of them about eight times; the oldest alone
+    # now looks that often.
+    server = serve(seed=22, **CAPPED)
+    reads, latest = await _enrich(server, "bound", 150, poll_max=0.4)
 
     timed_out = {u.lookup_id for u in latest.values() if u.status is Status.TIMEOUT}
     assert len(timed_out) >= 20
-    asked = [i for _sent, ids in reads.queries for i in ids if i in timed_out]
-    per_lookup = sorted(asked.count(i) for i in timed_out)
+    asked = Counter(i for _sent, ids in reads.queries for i in ids if i in timed_out)
+    per_lookup = sorted(asked[i] for i in timed_out)
     assert statistics.median(per_lookup) <= 4, per_lookup
     # And they are still read soon after the cap, not at 2.5 times their age.
     final_at, made = reads.final_at(), reads.created_at
-    lags = sorted(final_at[i] - (made[i] + cap) for i in timed_out)
+    lags = sorted(final_at[i] - (made[i] + CAP) for i in timed_out)
     assert statistics.median(lags) <= 0.5, lags
