@@ -136,7 +136,10 @@ class ReadPlan:
         self._push(lookup_id, due)
 
     def _holds(self, lookup_id: str, record: Running, age: float) -> bool:
-        """Whether this lookup, running at ``age``, is a straggler other than the scout."""
+        """Whether this lookup, running at ``age``, is a straggler other than the scout.
+
+        A straggler is entered in ``_stragglers`` here, which picks the scout.
+        """
         if self.batch or age <= self.times.quantile(_STRAGGLING):
             return False  # batch reads are cheap; a read is no waste here
         return not self._stragglers.add(lookup_id, record)
