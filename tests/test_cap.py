@@ -112,8 +112,11 @@ async def test_lookups_that_time_out_are_read_at_the_cap_without_the_batch_query
         if u.status is Status.TIMEOUT and u.lookup_id and made[u.lookup_id] + CAP > last_create
     ]
     assert len(timed_out) >= 15
-    final_at = reads.final_at()
-    lags = sorted(final_at[i] - (made[i] + CAP) for i in timed_out)
+    # From the cap to the sending of the read that found the lookup timed out:
+    # in a full suite, the simulator's answers took up to 0.8 s (p90), and the
+    # median lag to the answer was 0.12 s in one run, 0.47 s in another.
+    asked_at = reads.final_asked_at()
+    lags = sorted(asked_at[i] - (made[i] + CAP) for i in timed_out)
     # Read at the model's tail (1.2 times the age at each read), the median lag
     # was about half a second; at the cap, once it is narrowed, a few hundredths.
     assert statistics.median(lags) <= 0.25, lags
@@ -134,6 +137,6 @@ async def test_lookups_bound_for_the_cap_are_not_read_every_poll_max_before_it_i
     per_lookup = sorted(asked[i] for i in timed_out)
     assert statistics.median(per_lookup) <= 4, per_lookup
     # And they are still read soon after the cap, not at 2.5 times their age.
-    final_at, made = reads.final_at(), reads.created_at
-    lags = sorted(final_at[i] - (made[i] + CAP) for i in timed_out)
+    asked_at, made = reads.final_asked_at(), reads.created_at
+    lags = sorted(asked_at[i] - (made[i] + CAP) for i in timed_out)
     assert statistics.median(lags) <= 0.5, lags
