@@ -84,6 +84,31 @@ async def test_answers_in_the_journal_are_reused_without_a_request(tmp_path):
     assert all(update.cached for update in latest.values())
 
 
+async def test_a_rerun_hands_out_the_journals_answers_a_chunk_at_a_time(tmp_path, monkeypatch):
+    # A rerun over a million profiles must not hold a million updates: each
+    # chunk read from the journal goes out before the next is read. Handed out
+    # at the loop's next tick instead, all 25 went out at once.
+    simulator = Simulator(seed=3, **FAST)
+    journal = Journal(tmp_path / "j.sqlite3", base_url="sim")
+    batches: list[int] = []
+    try:
+        await _run(simulator, _jobs(25), journal)
+        monkeypatch.setattr("sfy_pandas.engine._resume.RESUME_CHUNK", 10)
+        async with _client(simulator) as client:
+            engine = Engine(
+                client,
+                journal,
+                _jobs(25),
+                lambda updates: batches.append(len(updates)),
+                EngineOptions(poll_initial=0.05),
+            )
+            await engine.run()
+    finally:
+        journal.close()
+    assert engine.stats.reused == 25
+    assert batches == [10, 10, 5]
+
+
 class _ForgetfulAPI:
     """An API that accepts creates and then never knows the ids again."""
 

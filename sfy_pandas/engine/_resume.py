@@ -52,6 +52,9 @@ def _resume_chunk(book: RunBook, jobs: Sequence[Job], refresh: bool) -> list[Job
             to_create.append(job)
     del entries  # before the updates go out
     book.publish(updates)
+    # Now, not at the next tick: the chunks are read without a pause, so waiting
+    # for the loop would hold every chunk's updates at once.
+    book.flush()
     return to_create
 
 
