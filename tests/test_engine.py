@@ -33,11 +33,14 @@ def _client(simulator: Simulator) -> AsyncSalesfinity:
 
 
 async def _run(
-    simulator: Simulator, jobs: Sequence[Job], journal=None, **options
+    simulator: Simulator, jobs: Sequence[Job], journal=None, batches=None, **options
 ) -> tuple[Engine, dict]:
+    """``batches``: a list to append the size of each batch of updates handed out to."""
     latest: dict = {}
 
     def collect(updates: list[Update]) -> None:
+        if batches is not None:
+            batches.append(len(updates))
         for update in updates:
             latest[update.key] = update
 
@@ -94,15 +97,7 @@ async def test_a_rerun_hands_out_the_journals_answers_a_chunk_at_a_time(tmp_path
     try:
         await _run(simulator, _jobs(25), journal)
         monkeypatch.setattr("sfy_pandas.engine._resume.RESUME_CHUNK", 10)
-        async with _client(simulator) as client:
-            engine = Engine(
-                client,
-                journal,
-                _jobs(25),
-                lambda updates: batches.append(len(updates)),
-                EngineOptions(poll_initial=0.05),
-            )
-            await engine.run()
+        engine, _ = await _run(simulator, _jobs(25), journal, batches)
     finally:
         journal.close()
     assert engine.stats.reused == 25
